@@ -1,0 +1,55 @@
+# kubelab: one command sets up and runs the first lab (`make first-lab`), one runs the tests (`make test`).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KUBELAB := $(VENV)/bin/kubelab
+CACHE ?= $(or $(KUBELAB_CACHE),$(HOME)/.cache/kubelab)
+export KUBECONFIG ?= $(CACHE)/kubeconfig
+JUNIT ?= build-results/junit.xml
+FIRST_LAB ?= pod
+
+.PHONY: setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+setup: $(VENV)/.installed  ## Python environment with kubelab and its pinned dependencies
+
+cluster:  ## a ready kind cluster (reuses a healthy one; builds the node image when none can be pulled)
+	bash build/cluster.sh up
+
+cluster-down:
+	bash build/cluster.sh down
+
+cluster-status:
+	bash build/cluster.sh status
+
+node-image:  ## build kindest/node locally from Go modules and Debian packages
+	bash build/node-image.sh
+
+first-lab: setup cluster  ## set up everything and start the first lab in guided mode
+	$(KUBELAB) run $(FIRST_LAB)
+
+# pytest exits 5 when it ran no test: that is a failure here, never a pass.
+define pytest
+	$(PY) -m pytest $(1); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest ran no test: failing" >&2; exit 1; fi; exit $$rc
+endef
+
+test-unit: setup
+	$(call pytest,tests/unit -q)
+
+test-cluster: setup cluster
+	$(call pytest,tests/cluster -q)
+
+test: setup cluster  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
+	@mkdir -p $(dir $(JUNIT))
+	$(call pytest,tests/unit tests/cluster labs -v --junitxml=$(JUNIT))
+
+bench: setup cluster
+	bash benchmarks/cluster.sh
+
+clean:
+	rm -rf $(VENV) build-results

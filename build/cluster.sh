@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# kubelab's kind cluster: up (create or reuse), down, status.
+. "$(dirname "$0")/lib.sh"
+NAME=kubelab
+CONFIG_DIR=$REPO_DIR/manifests/cluster
+KUBECONFIG_OUT=$CACHE/kubeconfig
+
+kind_bin() { eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"; }
+
+healthy() {
+  "$KIND" get clusters 2>/dev/null | grep -qx "$NAME" || return 1
+  for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
+    [ "$(docker inspect -f '{{.State.Running}}' "$n" 2>/dev/null)" = true ] || return 1
+  done
+  docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1
+}
+
+# The node image: present locally, else pulled, else built here from modules and Debian packages.
+node_image() {
+  if docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then say "node image $NODE_IMAGE present"; return; fi
+  say "trying to pull $NODE_IMAGE (60s at most)"
+  if timeout 60 docker pull -q "$NODE_IMAGE" >/dev/null 2>&1; then say "pulled $NODE_IMAGE"; return; fi
+  say "no registry reachable: building $NODE_IMAGE locally (a cold build takes tens of minutes)"
+  bash "$BUILD_DIR/node-image.sh"
+}
+
+render_config() {
+  local out=$CACHE/kind-config.yaml
+  cat "$CONFIG_DIR/kind.yaml" >"$out"
+  if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+    say "host is on cgroup v1: kubelet gets failCgroupV1: false"
+    cat "$CONFIG_DIR/cgroup-v1.yaml" >>"$out"
+  fi
+  echo "$out"
+}
+
+wait_ready() {
+  local kc="kubectl --kubeconfig /etc/kubernetes/admin.conf"
+  for _ in $(seq 180); do
+    if docker exec "$NAME-control-plane" $kc wait --for=condition=Ready nodes --all --timeout=1s >/dev/null 2>&1 &&
+       docker exec "$NAME-control-plane" $kc -n kube-system rollout status deploy/coredns --timeout=1s >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 2
+  done
+  docker exec "$NAME-control-plane" $kc get nodes,pods -A -o wide >&2 || true
+  die "nodes or CoreDNS not ready after 6 minutes; see above, and 'kind export logs --name $NAME'"
+}
+
+load_lab_images() {
+  local dir; dir=$(bash "$BUILD_DIR/images.sh" labs)
+  for t in "$dir"/*.tar; do
+    say "loading $(basename "$t" .tar) into the cluster"
+    "$KIND" load image-archive --name "$NAME" "$t" >>"$LOGS/kind-load.log" 2>&1 ||
+      die "kind load of $t failed; see $LOGS/kind-load.log"
+  done
+}
+
+publish() {
+  "$KIND" get kubeconfig --name "$NAME" >"$KUBECONFIG_OUT"
+  eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
+  # Learners type kubectl: offer the one matching the cluster where none is installed by us yet.
+  if [ -x "$K8S_BIN/kubectl" ] && [ -w /usr/local/bin ] && [ ! -e /usr/local/bin/kubectl ]; then
+    ln -sf "$K8S_BIN/kubectl" /usr/local/bin/kubectl
+  fi
+  say "cluster $NAME ready; kubeconfig: $KUBECONFIG_OUT (also merged into ~/.kube/config as context kind-$NAME)"
+}
+
+up() {
+  bash "$BUILD_DIR/docker.sh"
+  bash "$BUILD_DIR/binaries.sh" kind
+  KIND=$(kind_bin)
+  if healthy; then
+    say "reusing healthy cluster $NAME"
+  else
+    if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
+      say "cluster $NAME exists but is not healthy: recreating"
+      "$KIND" delete cluster --name "$NAME" >>"$LOGS/kind.log" 2>&1
+    fi
+    node_image
+    local cfg s0; cfg=$(render_config); s0=$(date +%s)
+    say "creating cluster $NAME (log: $LOGS/kind.log)"
+    "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain >"$LOGS/kind.log" 2>&1 ||
+      { tail -n 30 "$LOGS/kind.log" >&2; die "kind create failed; full log: $LOGS/kind.log; node logs: kind export logs --name $NAME"; }
+    say "waiting for nodes and CoreDNS"
+    wait_ready
+    say "cluster created in $(( $(date +%s) - s0 ))s"
+    echo "cluster-create $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
+  fi
+  load_lab_images
+  publish
+}
+
+case "${1:-}" in
+  up) up ;;
+  down)
+    KIND=$(kind_bin); "$KIND" delete cluster --name "$NAME" && rm -f "$KUBECONFIG_OUT"; say "cluster $NAME deleted" ;;
+  status)
+    KIND=$(kind_bin)
+    if healthy; then
+      docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o wide
+      say "cluster $NAME healthy; kubeconfig: $KUBECONFIG_OUT"
+    else say "cluster $NAME is not running (make cluster)"; exit 1; fi ;;
+  *) die "usage: cluster.sh up|down|status" ;;
+esac

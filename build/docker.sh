@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Make sure a Docker daemon answers; install Debian's docker.io and start dockerd if not.
+. "$(dirname "$0")/lib.sh"
+
+docker info >/dev/null 2>&1 && { say "docker: daemon answers"; exit 0; }
+
+if ! command -v dockerd >/dev/null; then
+  say "docker: installing Debian's docker.io"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOGS/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io jq >>"$LOGS/apt.log" 2>&1 ||
+    die "apt-get install docker.io failed; see $LOGS/apt.log"
+fi
+command -v jq >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >>"$LOGS/apt.log" 2>&1
+
+# The runc wrapper is dockerd's default runtime: kind's --privileged nodes need it
+# where the capability bounding set is short (it is a no-op elsewhere).
+install -m 0755 "$BUILD_DIR/node/runc-wrapper.sh" /usr/local/bin/kubelab-runc
+mkdir -p "$CACHE/docker"
+cat >"$CACHE/docker/daemon.json" <<JSON
+{"runtimes": {"kubelab-runc": {"path": "/usr/local/bin/kubelab-runc"}}, "default-runtime": "kubelab-runc"}
+JSON
+say "docker: starting dockerd (log: $LOGS/dockerd.log)"
+nohup dockerd --config-file "$CACHE/docker/daemon.json" >"$LOGS/dockerd.log" 2>&1 &
+for _ in $(seq 60); do docker info >/dev/null 2>&1 && { say "docker: ready"; exit 0; }; sleep 1; done
+tail -n 20 "$LOGS/dockerd.log" >&2
+die "dockerd did not answer within 60s; see $LOGS/dockerd.log"

@@ -1,0 +1,43 @@
+# Shared helpers for the build scripts: pins, cache layout, staged progress with logs.
+# shellcheck shell=bash
+set -euo pipefail
+BUILD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BUILD_DIR")
+# shellcheck source=versions.env
+. "$BUILD_DIR/versions.env"
+CACHE=${KUBELAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubelab}
+LOGS=$CACHE/logs
+mkdir -p "$CACHE" "$LOGS"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+T0=${KUBELAB_T0:-$(date +%s)}; export KUBELAB_T0=$T0
+
+elapsed() { local s=$(( $(date +%s) - T0 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+say() { printf '[kubelab %s] %s\n' "$(elapsed)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# key NAME PARTS...: a cache directory named by NAME and a hash of PARTS (pins and recipe files).
+key() {
+  local name=$1; shift
+  printf '%s\n' "$@" | sha256sum | cut -c1-12 | sed "s|^|$CACHE/$name-|"
+}
+
+# stage NAME DIR CMD...: run CMD (which fills DIR) unless DIR/.done exists; log to LOGS/NAME.log.
+stage() {
+  local name=$1 dir=$2; shift 2
+  if [ -f "$dir/.done" ]; then say "$name: cached ($dir)"; return 0; fi
+  local log=$LOGS/$name.log s0; s0=$(date +%s)
+  say "$name: building (log: $log)"
+  rm -rf "$dir"; mkdir -p "$dir"
+  # Heartbeat so a long compile still shows it is alive.
+  ( while sleep 60; do say "$name: still running ($(tail -c 120 "$log" | tr '\n' ' ' | cut -c1-80))"; done ) &
+  local hb=$!
+  if ! "$@" "$dir" >"$log" 2>&1; then
+    kill "$hb" 2>/dev/null || true
+    tail -n 25 "$log" >&2
+    die "$name failed after $(( $(date +%s) - s0 ))s; full log: $log"
+  fi
+  kill "$hb" 2>/dev/null || true
+  touch "$dir/.done"
+  say "$name: done in $(( $(date +%s) - s0 ))s"
+  echo "$name $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
+}

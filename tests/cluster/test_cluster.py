@@ -1,0 +1,131 @@
+"""The cluster `make cluster` gives is a working Kubernetes: nodes, system pods, DNS, storage,
+NodePort from the host, privileged pods. Runs against the live kind cluster."""
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+from kubernetes import client, watch
+from kubernetes.stream import stream
+
+BUSYBOX = "docker.io/library/busybox:1.35.0"
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+
+
+def wait_pod(core: client.CoreV1Api, ns: str, name: str, done: Callable[[client.V1Pod], bool], timeout: int = 120) -> client.V1Pod:
+    """Watch one pod until `done` holds for it; fail with its status otherwise."""
+    w = watch.Watch()
+    last = None
+    for ev in w.stream(core.list_namespaced_pod, ns, field_selector=f"metadata.name={name}", timeout_seconds=timeout):
+        last = ev["object"]
+        if done(last):
+            w.stop()
+            return last
+    pytest.fail(f"pod {ns}/{name} did not get there in {timeout}s; last status: {last.status if last else None}")
+
+
+def phase_is(*phases: str) -> Callable[[client.V1Pod], bool]:
+    return lambda p: p.status.phase in phases
+
+
+def run_pod(core: client.CoreV1Api, ns: str, name: str, command: list[str], **spec: object) -> client.V1Pod:
+    container = client.V1Container(name="main", image=BUSYBOX, image_pull_policy="IfNotPresent", command=command,
+                                   **spec.pop("container", {}))
+    pod = client.V1Pod(metadata=client.V1ObjectMeta(name=name, labels={"app": name}),
+                       spec=client.V1PodSpec(containers=[container], restart_policy="Never", **spec))
+    return core.create_namespaced_pod(ns, pod)
+
+
+def logs(core: client.CoreV1Api, ns: str, name: str) -> str:
+    return core.read_namespaced_pod_log(name, ns)
+
+
+def test_two_nodes_ready(core: client.CoreV1Api) -> None:
+    nodes = core.list_node().items
+    ready = {n.metadata.name: next(c.status for c in n.status.conditions if c.type == "Ready") for n in nodes}
+    assert len(nodes) == 2, ready
+    assert set(ready.values()) == {"True"}, ready
+    roles = sorted("control-plane" if "node-role.kubernetes.io/control-plane" in n.metadata.labels else "worker" for n in nodes)
+    assert roles == ["control-plane", "worker"]
+
+
+def test_kube_system_pods_running(core: client.CoreV1Api) -> None:
+    pods = core.list_namespaced_pod("kube-system").items
+    names = {p.metadata.name.rsplit("-", 2)[0] for p in pods}
+    assert {"etcd-kubelab", "kube-apiserver-kubelab", "coredns"} <= names | {n.rsplit("-", 1)[0] for n in names}, names
+    not_running = {p.metadata.name: p.status.phase for p in pods if p.status.phase != "Running"}
+    assert not not_running, not_running
+
+
+def test_dns_resolves_kubernetes_service(core: client.CoreV1Api, namespace: str) -> None:
+    run_pod(core, namespace, "dns", ["nslookup", "kubernetes.default.svc.cluster.local"])
+    pod = wait_pod(core, namespace, "dns", phase_is("Succeeded", "Failed"))
+    out = logs(core, namespace, "dns")
+    assert pod.status.phase == "Succeeded", out
+    assert "10.96.0.1" in out, out
+
+
+def test_pvc_binds_when_used_and_keeps_data(core: client.CoreV1Api, namespace: str) -> None:
+    storage = client.StorageV1Api(core.api_client)
+    default = [s for s in storage.list_storage_class().items
+               if (s.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+    assert len(default) == 1 and default[0].volume_binding_mode == "WaitForFirstConsumer"
+    pvc = client.V1PersistentVolumeClaim(
+        metadata=client.V1ObjectMeta(name="data"),
+        spec=client.V1PersistentVolumeClaimSpec(access_modes=["ReadWriteOnce"],
+                                                resources=client.V1VolumeResourceRequirements(requests={"storage": "16Mi"})))
+    core.create_namespaced_persistent_volume_claim(namespace, pvc)
+    time.sleep(3)  # a bug would bind it at once: give it the chance to show
+    assert core.read_namespaced_persistent_volume_claim("data", namespace).status.phase == "Pending"
+    volume = {"volumes": [client.V1Volume(name="d", persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(claim_name="data"))],
+              "container": {"volume_mounts": [client.V1VolumeMount(name="d", mount_path="/data")]}}
+    run_pod(core, namespace, "writer", ["sh", "-c", "echo kubelab-$(hostname) > /data/f && cat /data/f"], **volume)
+    assert wait_pod(core, namespace, "writer", phase_is("Succeeded", "Failed")).status.phase == "Succeeded"
+    assert core.read_namespaced_persistent_volume_claim("data", namespace).status.phase == "Bound"
+    volume["container"] = {"volume_mounts": [client.V1VolumeMount(name="d", mount_path="/data")]}
+    run_pod(core, namespace, "reader", ["cat", "/data/f"], **volume)
+    assert wait_pod(core, namespace, "reader", phase_is("Succeeded", "Failed")).status.phase == "Succeeded"
+    assert logs(core, namespace, "reader").strip() == "kubelab-writer"
+
+
+def test_nodeport_answers_from_host(core: client.CoreV1Api, namespace: str) -> None:
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="web", labels={"app": "web"}),
+        spec=client.V1PodSpec(containers=[client.V1Container(
+            name="web", image=AGNHOST, image_pull_policy="IfNotPresent", args=["netexec", "--http-port=8080"],
+            readiness_probe=client.V1Probe(http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=1))]))
+    core.create_namespaced_pod(namespace, pod)
+    svc = client.V1Service(metadata=client.V1ObjectMeta(name="web"), spec=client.V1ServiceSpec(
+        type="NodePort", selector={"app": "web"},
+        ports=[client.V1ServicePort(port=80, target_port=8080, node_port=30084)]))
+    core.create_namespaced_service(namespace, svc)
+    wait_pod(core, namespace, "web", lambda p: any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or []))
+    deadline, last = time.monotonic() + 60, None
+    while time.monotonic() < deadline:  # kube-proxy programs the NodePort shortly after the endpoint is ready
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:30084/hostname", timeout=2) as r:
+                assert r.read().decode() == "web"
+                return
+        except OSError as e:
+            last = e
+            time.sleep(1)
+    pytest.fail(f"NodePort 30084 did not answer from the host: {last}")
+
+
+def test_privileged_pod_runs(core: client.CoreV1Api, namespace: str) -> None:
+    # A privileged container asks for every capability; the runc wrapper drops those the host lacks.
+    run_pod(core, namespace, "priv", ["sh", "-c", "ip link add kubelab0 type dummy && ip link show kubelab0"],
+            container={"security_context": client.V1SecurityContext(privileged=True)})
+    pod = wait_pod(core, namespace, "priv", phase_is("Succeeded", "Failed"))
+    assert pod.status.phase == "Succeeded", logs(core, namespace, "priv")
+    assert "kubelab0" in logs(core, namespace, "priv")
+
+
+def test_exec_into_pod(core: client.CoreV1Api, namespace: str) -> None:
+    run_pod(core, namespace, "sleeper", ["sleep", "300"])
+    wait_pod(core, namespace, "sleeper", phase_is("Running"))
+    out = stream(core.connect_get_namespaced_pod_exec, "sleeper", namespace, command=["cat", "/etc/hostname"],
+                 stderr=True, stdin=False, stdout=True, tty=False)
+    assert out.strip() == "sleeper"
