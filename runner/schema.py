@@ -49,6 +49,8 @@ class Text(Strict):
         if isinstance(v, str):
             return {"values": {"en": v}}
         if isinstance(v, dict):
+            if v and set(v) <= {"values", "file"} and isinstance(v.get("values", {}), dict):
+                return v  # already normalized (a dumped model being re-validated)
             if set(v) == {"file"}:
                 return {"file": v["file"]}
             if not v or not all(isinstance(k, str) and isinstance(t, str) for k, t in v.items()):
@@ -242,7 +244,20 @@ class Check(Strict):
         return getattr(self, self.kind)
 
     def label(self) -> str:
-        return self.name or f"{self.kind} {getattr(self.spec, 'target', None).describe() if hasattr(self.spec, 'target') else ''}".strip()
+        if self.name:
+            return self.name
+        s = self.spec
+        if self.kind == "condition":
+            return f"condition {s.target.describe()} {s.type}={s.status}"
+        if self.kind == "event":
+            return f"event {s.target.describe()} {s.reason}"
+        if hasattr(s, "target"):
+            return f"{self.kind} {s.target.describe()}"
+        if self.kind == "http":
+            return f"http {s.url} from {s.from_}"
+        if self.kind == "exec":
+            return f"exec {' '.join(s.command)}"
+        return f"invariant http {s.http.url}" if s.http else f"invariant pods [{s.pods.selector}]"
 
 
 # --- actions (apply / solve / cleanup) ------------------------------------------
