@@ -125,6 +125,7 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> Kube:
     except (config.ConfigException, OSError, TypeError) as e:
         raise ClusterUnavailable(f"no usable kubeconfig ({path or 'none found'}, context {ctx or 'current'}): {e}") from None
     cfg.retries = 1
+    cfg.connection_pool_maxsize = 64  # one long-lived connection per informer watch
     api = client.ApiClient(cfg)
     try:
         dyn = retrying(10.0)(DynamicClient)(api)
