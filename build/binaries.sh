@@ -7,8 +7,8 @@
 gobuild() {
   local out=$1 modver=$2 localver=$3 ldflags=$4; shift 4
   local work=$CACHE/gowork/${modver//[\/@]/_}
-  python3 "$BUILD_DIR/gowrap.py" "$work" "$modver" --local-version "$localver" >"$work.src" 2>/dev/null ||
-    python3 "$BUILD_DIR/gowrap.py" "$work" "$modver" --local-version "$localver" >"$work.src"
+  mkdir -p "$CACHE/gowork"
+  python3 "$BUILD_DIR/gowrap.py" "$work" "$modver" --local-version "$localver" >"$work.src"
   (cd "$work" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out/" "$@")
 }
 src_of() { cat "$CACHE/gowork/${1//[\/@]/_}.src"; }
@@ -74,12 +74,12 @@ TRAEFIK_BIN=$(key bin-traefik "$TRAEFIK_VERSION" "$self")
 case "${1:-all}" in
   paths) declare -p K8S_BIN RUNTIME_BIN ADDONS_BIN TRAEFIK_BIN KIND_BIN | sed 's/^declare -- //' ;;
   kind) stage go-kind "$KIND_BIN" build_kind ;;
-  all)
+  node)
     stage go-kind "$KIND_BIN" build_kind
     stage go-kubernetes "$K8S_BIN" build_kubernetes
     stage go-runtime "$RUNTIME_BIN" build_runtime
     stage go-addons "$ADDONS_BIN" build_addons
-    stage go-traefik "$TRAEFIK_BIN" build_traefik
     ;;
-  *) die "usage: binaries.sh [all|kind|paths]" ;;
+  traefik) stage go-traefik "$TRAEFIK_BIN" build_traefik ;;
+  *) die "usage: binaries.sh kind|node|traefik|paths" ;;
 esac

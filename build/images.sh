@@ -100,6 +100,7 @@ case "${1:-}" in
     dir=$(key images-cluster "$K8S_BIN" "$ADDONS_BIN" "$NODE_BASE" "$self")
     stage images-cluster "$dir" build_cluster_images ;;
   labs)
+    bash "$BUILD_DIR/binaries.sh" traefik
     dir=$(key images-labs "$K8S_BIN" "$TRAEFIK_BIN" "$BUSYBOX_IMAGE_TAG" "$self")
     stage images-labs "$dir" build_lab_images ;;
   *) die "usage: images.sh cluster|labs" ;;

@@ -3,7 +3,7 @@
 # pinned sigs.k8s.io/kind module) + every image kubeadm and kind's manifests name, preloaded and
 # pinned in the node's containerd, so nothing is pulled when a cluster starts.
 . "$(dirname "$0")/lib.sh"
-bash "$BUILD_DIR/binaries.sh" all
+bash "$BUILD_DIR/binaries.sh" node
 eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
 ROOTFS=$(bash "$BUILD_DIR/rootfs.sh")
 KIND_SRC=$(cd /tmp && go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | jq -r .Dir)

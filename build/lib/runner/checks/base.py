@@ -1,0 +1,30 @@
+"""The result every pure check evaluation returns, and small shared helpers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Result:
+    ok: bool
+    summary: str                                          # one line, e.g. "Deployment/web: spec.replicas expected 3, got 2"
+    details: list[str] = field(default_factory=list)      # diff / expected-vs-actual lines
+    objects: list[tuple[str, str]] = field(default_factory=list)  # (kind, name) to collect events/logs for
+
+    @classmethod
+    def passed(cls, summary: str, objects: list[tuple[str, str]] | None = None) -> "Result":
+        return cls(True, summary, [], objects or [])
+
+    @classmethod
+    def failed(cls, summary: str, details: list[str] | None = None,
+               objects: list[tuple[str, str]] | None = None) -> "Result":
+        return cls(False, summary, details or [], objects or [])
+
+
+def name_of(obj: dict[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("name", "?")
+
+
+def refs(objs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(o.get("kind", "?"), name_of(o)) for o in objs]

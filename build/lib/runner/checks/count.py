@@ -1,0 +1,29 @@
+"""count: the number of selected objects (optionally only those matching fields) is within bounds."""
+from __future__ import annotations
+
+from typing import Any
+
+from runner.checks.base import Result, name_of, refs
+from runner.checks.partial import matches
+from runner.schema import CountSpec
+
+
+def bounds_text(spec: CountSpec) -> str:
+    if spec.equals is not None:
+        return f"exactly {spec.equals}"
+    parts = ([f"at least {spec.min}"] if spec.min is not None else []) + \
+            ([f"at most {spec.max}"] if spec.max is not None else [])
+    return " and ".join(parts)
+
+
+def evaluate(spec: CountSpec, objects: list[dict[str, Any]]) -> Result:
+    counted = [o for o in objects if spec.fields is None or matches(spec.fields, o)]
+    n = len(counted)
+    ok = (spec.equals is None or n == spec.equals) and (spec.min is None or n >= spec.min) \
+        and (spec.max is None or n <= spec.max)
+    what = spec.target.describe()
+    summary = f"{what}: {n} counted, expected {bounds_text(spec)}"
+    if ok:
+        return Result.passed(summary)
+    names = ", ".join(name_of(o) for o in counted[:10]) or "none"
+    return Result.failed(summary, [f"expected {bounds_text(spec)}, got {n}: {names}"], refs(objects[:5]))

@@ -1,0 +1,308 @@
+"""`kubelab` command line (typer). Errors are one line on stderr with a non-zero exit, never a traceback."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from runner.cluster.client import ClusterUnavailable, Kube, connect
+from runner.engine import Session
+from runner.i18n import detect
+from runner.loader import LabError, LoadedLab, find_lab, load_all, repo_root
+from runner.progress import ProgressStore
+from runner.render import Out
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Kubernetes labs on a live kind cluster, checked automatically.")
+cluster_app = typer.Typer(no_args_is_help=True, help="Start, stop or inspect the kind cluster (lead's scripts).")
+app.add_typer(cluster_app, name="cluster")
+
+
+@dataclass
+class Ctx:
+    kubeconfig: str | None
+    context: str | None
+    learner: str | None
+    lang: str
+    out: Out
+    _kube: Kube | None = None
+
+    def kube(self) -> Kube:
+        if self._kube is None:
+            self._kube = connect(self.kubeconfig, self.context)
+        return self._kube
+
+    def store(self) -> ProgressStore:
+        return ProgressStore(self.learner)
+
+
+@app.callback()
+def main_options(ctx: typer.Context,
+                 kubeconfig: Optional[str] = typer.Option(None, help="kubeconfig file (default: $KUBECONFIG, the kind cluster's)"),
+                 context: Optional[str] = typer.Option(None, help="kubeconfig context (default: kind-kubelab if present)"),
+                 learner: Optional[str] = typer.Option(None, envvar="KUBELAB_LEARNER", help="learner name: own namespace and progress"),
+                 lang: Optional[str] = typer.Option(None, help="language of lab text (en, ko; default: locale)"),
+                 json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
+                 plain: bool = typer.Option(False, help="plain lines even on a TTY")) -> None:
+    mode = "json" if json_out else ("plain" if plain else None)
+    ctx.obj = Ctx(kubeconfig, context, learner, detect(lang), Out(mode))
+
+
+def _lab(c: Ctx, name: str) -> LoadedLab:
+    return find_lab(name)
+
+
+def _step_id(loaded: LoadedLab, step: str | None, c: Ctx) -> str:
+    ids = [s.id for s in loaded.lab.steps]
+    if step is None:
+        cur = c.store().get(loaded.id).step
+        return cur if cur in ids else ids[0]
+    if step.isdigit() and 1 <= int(step) <= len(ids):
+        return ids[int(step) - 1]
+    if step not in ids:
+        raise LabError(f"lab {loaded.id} has no step {step!r} (steps: {', '.join(ids)})")
+    return step
+
+
+@app.command("list")
+def list_labs(ctx: typer.Context) -> None:
+    """List the labs."""
+    c: Ctx = ctx.obj
+    labs, errors = load_all()
+    progress = c.store().all()
+    rows = []
+    for lab in labs:
+        p = progress.get(lab.id)
+        state = "done" if p and p.finished else (f"at {p.step}" if p and p.step else "-")
+        rows.append([lab.id, lab.text(lab.lab.title, c.lang), str(len(lab.lab.steps)), state])
+        c.out.record(id=lab.id, title=lab.text(lab.lab.title, c.lang), steps=len(lab.lab.steps), progress=state)
+    c.out.table("labs", (["ID", "TITLE", "STEPS", "PROGRESS"], rows))
+    for e in errors:
+        c.out.err(e)
+    c.out.flush_json()
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def show(ctx: typer.Context, lab: str) -> None:
+    """Show a lab: concept, objectives and steps."""
+    c: Ctx = ctx.obj
+    loaded = _lab(c, lab)
+    L = loaded.lab
+    t = lambda x: loaded.text(x, c.lang)  # noqa: E731
+    body = t(L.concept) + "\n\n" + "\n".join(f"- {t(o)}" for o in L.objectives)
+    if L.intro:
+        body += "\n\n" + t(L.intro)
+    c.out.panel(f"{L.id}: {t(L.title)}", body)
+    rows = [[str(i + 1), s.id, t(s.title), ", ".join(ch.kind for ch in s.check) or "-",
+             "cannot fail" if s.check_cannot_fail else ""] for i, s in enumerate(L.steps)]
+    c.out.table("steps", (["#", "ID", "TITLE", "CHECKS", ""], rows))
+    c.out.flush_json({"id": L.id, "title": t(L.title), "concept": t(L.concept),
+                      "objectives": [t(o) for o in L.objectives],
+                      "steps": [{"id": s.id, "title": t(s.title), "checks": [ch.label() for ch in s.check]}
+                                for s in L.steps]})
+
+
+@app.command()
+def run(ctx: typer.Context, lab: str, step: Optional[str] = typer.Option(None, "--step", help="jump to this step"),
+        check_wait: float = typer.Option(15.0, help="seconds a check waits for the state to settle")) -> None:
+    """Guided mode: step by step, waits for you, checks, reveals hints. Ctrl-C keeps your place."""
+    from runner.guided import run_guided
+    c: Ctx = ctx.obj
+    loaded = _lab(c, lab)
+    start = _step_id(loaded, step, c) if step else None
+    sess = Session(c.kube(), loaded, c.learner)
+    try:
+        raise typer.Exit(run_guided(c.out, sess, c.store(), c.lang, start, check_wait))
+    except KeyboardInterrupt:
+        from runner.i18n import msg
+        c.out.line("")
+        c.out.line(msg("saved", c.lang))
+        raise typer.Exit(130)
+    finally:
+        sess.close()
+
+
+@app.command()
+def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(None),
+          wait: Optional[float] = typer.Option(None, help="cap on each check's timeout (seconds)")) -> None:
+    """Check one step (default: your current step). Exit 0 if it passes."""
+    c: Ctx = ctx.obj
+    loaded = _lab(c, lab)
+    sid = _step_id(loaded, step, c)
+    sess = Session(c.kube(), loaded, c.learner)
+    try:
+        s = sess.step(sid)
+        outs = sess.check_step(s, {}, timeout_cap=wait)
+        ok = all(o.result.ok for o in outs)
+        c.out.line(f"{loaded.id} / {sid}: {'PASS' if ok else 'FAIL'}", "bold green" if ok else "bold red")
+        c.out.outcomes(outs)
+        c.out.flush_json({"lab": loaded.id, "step": sid, "ok": ok, "checks": [
+            {"check": o.label, "kind": o.kind, "ok": o.result.ok, "summary": o.result.summary,
+             "details": o.result.details + o.diagnostics} for o in outs]})
+        raise typer.Exit(0 if ok else 1)
+    finally:
+        sess.close()
+
+
+@app.command()
+def solve(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(None)) -> None:
+    """Apply and solve one step (default: your current step) — for demos and to skip."""
+    c: Ctx = ctx.obj
+    loaded = _lab(c, lab)
+    sid = _step_id(loaded, step, c)
+    sess = Session(c.kube(), loaded, c.learner)
+    try:
+        sess.prepare()
+        s = sess.step(sid)
+        done = sess.apply(s) + sess.solve(s)
+        for d in done:
+            c.out.line(f"  {d}")
+        store = c.store()
+        prog = store.get(loaded.id)
+        if sid not in prog.completed:
+            prog.completed.append(sid)
+        ids = [x.id for x in loaded.lab.steps]
+        nxt = ids.index(sid) + 1
+        prog.step, prog.finished = (ids[nxt], False) if nxt < len(ids) else (None, True)
+        store.put(loaded.id, prog)
+        c.out.line(f"{loaded.id} / {sid}: solved")
+        c.out.flush_json({"lab": loaded.id, "step": sid, "done": done})
+    finally:
+        sess.close()
+
+
+@app.command()
+def reset(ctx: typer.Context, lab: str) -> None:
+    """Delete the lab's namespace and cluster-scoped objects, and forget progress."""
+    from runner.cluster.reset import leftovers
+    c: Ctx = ctx.obj
+    loaded = _lab(c, lab)
+    sess = Session(c.kube(), loaded, c.learner)
+    removed = sess.reset()
+    c.store().clear(loaded.id)
+    left = leftovers(c.kube(), sess.namespace, sess.cluster_kinds())
+    for r in removed:
+        c.out.line(f"  removed {r}")
+    c.out.line(f"{loaded.id}: reset ({sess.namespace})" + (f"; LEFT BEHIND: {', '.join(left)}" if left else ""))
+    c.out.flush_json({"lab": loaded.id, "namespace": sess.namespace, "removed": removed, "left": left})
+    raise typer.Exit(1 if left else 0)
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Progress of all labs for this learner."""
+    c: Ctx = ctx.obj
+    labs, _ = load_all()
+    prog = c.store().all()
+    rows = []
+    for lab in labs:
+        p = prog.get(lab.id)
+        n = len(lab.lab.steps)
+        done = len(p.completed) if p else 0
+        rows.append([lab.id, f"{done}/{n}", "finished" if p and p.finished else (p.step or "-") if p else "-"])
+        c.out.record(lab=lab.id, completed=done, steps=n, current=p.step if p else None,
+                     finished=bool(p and p.finished))
+    c.out.table(f"progress ({c.learner or 'default'})", (["LAB", "DONE", "CURRENT"], rows))
+    c.out.flush_json()
+
+
+@app.command()
+def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab ids or paths (default: all)"),
+           junit: Optional[Path] = typer.Option(None, help="write a JUnit XML report here"),
+           parallel: int = typer.Option(1, help="labs verified at the same time"),
+           keep: bool = typer.Option(False, help="keep the namespace after verifying"),
+           window: float = typer.Option(3.0, help="seconds a check must keep failing before solve")) -> None:
+    """For every step: check must FAIL, then solve, then check must PASS. Non-zero exit on any failure."""
+    from runner.junit import write_junit
+    from runner.verify import failure_lines, verify_lab
+    c: Ctx = ctx.obj
+    loaded = [find_lab(x) for x in labs] if labs else None
+    if loaded is None:
+        loaded, errors = load_all()
+        if errors:
+            for e in errors:
+                c.out.err(e)
+            raise typer.Exit(2)
+    kube = c.kube()
+
+    def on_step(lab_id: str, rep) -> None:  # noqa: ANN001
+        style = {"passed": "green", "failed": "red", "declared": "yellow"}[rep.status]
+        c.out.line(f"{lab_id} / {rep.step}: {rep.status}{' (' + rep.message + ')' if rep.status != 'passed' else ''}"
+                   f" [{rep.seconds:.1f}s]", style)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        reports = list(pool.map(lambda l: verify_lab(kube, l, window=window, keep=keep, on_step=on_step), loaded))
+    failed = [r for r in reports if not r.ok]
+    for r in reports:
+        for line in failure_lines(r):
+            c.out.line(line, "red" if line.startswith("FAILED") else None)
+        c.out.line(f"{r.lab}: {'OK' if r.ok else 'FAILED'} in {r.seconds:.1f}s", "bold green" if r.ok else "bold red")
+    if junit:
+        write_junit(junit, reports)
+    c.out.flush_json([{"lab": r.lab, "ok": r.ok, "seconds": round(r.seconds, 2), "error": r.error,
+                       "steps": [{"step": s.step, "status": s.status, "phase": s.phase, "message": s.message,
+                                  "checks": [{"check": o.label, "ok": o.result.ok, "summary": o.result.summary,
+                                              "details": o.result.details + o.diagnostics} for o in s.outcomes]}
+                                 for s in r.steps]} for r in reports])
+    raise typer.Exit(1 if failed else 0)
+
+
+def _cluster_cmd(action: str) -> list[str]:
+    root = repo_root()
+    script = root / "build" / "cluster.sh"
+    if script.is_file():
+        return ["bash", str(script), action]
+    target = {"up": "cluster", "down": "cluster-down", "status": "cluster-status"}[action]
+    return ["make", "-C", str(root), target]
+
+
+@cluster_app.command("up")
+def cluster_up() -> None:
+    """Create the kind cluster (build/cluster.sh up, or make cluster)."""
+    raise typer.Exit(subprocess.call(_cluster_cmd("up")))
+
+
+@cluster_app.command("down")
+def cluster_down() -> None:
+    """Delete the kind cluster."""
+    raise typer.Exit(subprocess.call(_cluster_cmd("down")))
+
+
+@cluster_app.command("status")
+def cluster_status(ctx: typer.Context) -> None:
+    """Is the cluster reachable? (build/cluster.sh status if present, else an API call)."""
+    cmd = _cluster_cmd("status")
+    if cmd[0] == "bash" or shutil.which("make") and _has_make_target("cluster-status"):
+        raise typer.Exit(subprocess.call(cmd))
+    c: Ctx = ctx.obj
+    kube = c.kube()
+    v = kube.dyn.version.get("kubernetes", {})
+    c.out.line(f"cluster reachable: context {kube.context or 'current'}, Kubernetes {v.get('gitVersion', '?')}")
+
+
+def _has_make_target(target: str) -> bool:
+    mk = repo_root() / "Makefile"
+    return mk.is_file() and any(line.startswith(f"{target}:") for line in mk.read_text().splitlines())
+
+
+def main() -> None:
+    """Entry point: turn expected errors into one line on stderr."""
+    try:
+        app(standalone_mode=True)
+    except (LabError, ClusterUnavailable) as e:
+        print(f"kubelab: {e}" if isinstance(e, ClusterUnavailable) else str(e), file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,1 @@
+"""The cluster edge: every Kubernetes API call lives here (python client only, never kubectl)."""

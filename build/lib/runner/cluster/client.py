@@ -1,0 +1,133 @@
+"""Connect to the cluster and retry transient API failures.
+
+Kubeconfig: --kubeconfig, else $KUBECONFIG, else the path the lead's cluster script writes to
+/tmp/kubelab-cluster/READY, else ~/.kube/config. Context: --context, else $KUBELAB_CONTEXT,
+else `kind-kubelab` when the kubeconfig has it, else the current context.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import urllib3
+import yaml
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
+
+READY_FILE = Path("/tmp/kubelab-cluster/READY")
+DEFAULT_CONTEXT = "kind-kubelab"
+T = TypeVar("T")
+
+
+def resolve_kubeconfig(explicit: str | None = None) -> str | None:
+    if explicit:
+        return explicit
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return env.split(os.pathsep)[0]
+    try:
+        ready = READY_FILE.read_text().strip()
+        if ready and Path(ready).is_file():
+            return ready
+    except OSError:
+        pass
+    default = Path.home() / ".kube" / "config"
+    return str(default) if default.is_file() else None
+
+
+def resolve_context(kubeconfig: str | None, explicit: str | None = None) -> str | None:
+    if explicit or os.environ.get("KUBELAB_CONTEXT"):
+        return explicit or os.environ["KUBELAB_CONTEXT"]
+    try:
+        cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
+        names = [c.get("name") for c in (cfg or {}).get("contexts") or []]
+        return DEFAULT_CONTEXT if DEFAULT_CONTEXT in names else None
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def status_of(exc: BaseException) -> int | None:
+    if isinstance(exc, (ApiException, DynamicApiError)):
+        return getattr(exc, "status", None)
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Connection resets, apiserver restarts, throttling and 5xx are worth retrying; 4xx are not."""
+    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
+        return True
+    st = status_of(exc)
+    return st is not None and (st == 0 or st == 429 or st >= 500)
+
+
+def retrying(deadline: float = 30.0) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    return retry(retry=retry_if_exception(is_transient), stop=stop_after_delay(deadline),
+                 wait=wait_exponential_jitter(initial=0.2, max=3.0), reraise=True)
+
+
+def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one API call with transient-error retries."""
+    return retrying()(fn)(*args, **kwargs)
+
+
+class ClusterUnavailable(Exception):
+    pass
+
+
+@dataclass
+class Kube:
+    api: client.ApiClient
+    dyn: DynamicClient
+    cfg: client.Configuration
+    context: str | None
+    kubeconfig: str | None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._res: dict[tuple[str, str], Any] = {}
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    def exec_core(self) -> client.CoreV1Api:
+        """A CoreV1Api on its own ApiClient: kubernetes.stream monkeypatches the client it uses,
+        which would break informers sharing it from other threads."""
+        return client.CoreV1Api(client.ApiClient(self.cfg))
+
+    def resource(self, api_version: str, kind: str) -> Any:
+        """Discovery lookup, cached; raises ValueError for an unknown kind (a lab bug, not transient)."""
+        key = (api_version, kind)
+        with self._lock:
+            if key not in self._res:
+                try:
+                    self._res[key] = call(self.dyn.resources.get, api_version=api_version, kind=kind)
+                except ResourceNotFoundError:
+                    raise ValueError(f"the cluster has no kind {kind} in {api_version}") from None
+            return self._res[key]
+
+    def namespaced(self, api_version: str, kind: str) -> bool:
+        return bool(self.resource(api_version, kind).namespaced)
+
+
+def connect(kubeconfig: str | None = None, context: str | None = None) -> Kube:
+    path = resolve_kubeconfig(kubeconfig)
+    ctx = resolve_context(path, context)
+    try:
+        cfg = client.Configuration()
+        config.load_kube_config(config_file=path, context=ctx, client_configuration=cfg)
+    except (config.ConfigException, OSError, TypeError) as e:
+        raise ClusterUnavailable(f"no usable kubeconfig ({path or 'none found'}, context {ctx or 'current'}): {e}") from None
+    cfg.retries = 1
+    api = client.ApiClient(cfg)
+    try:
+        dyn = retrying(10.0)(DynamicClient)(api)
+    except Exception as e:  # noqa: BLE001 - any failure here means "cannot reach the cluster"
+        raise ClusterUnavailable(f"cannot reach the cluster ({path}, context {ctx or 'current'}): {e}") from None
+    return Kube(api, dyn, cfg, ctx, path)

@@ -1,0 +1,48 @@
+"""What to show next to a failed check: recent events of the objects involved, last log lines of pods."""
+from __future__ import annotations
+
+from typing import Any
+
+from runner.cluster.client import Kube, call
+
+
+def recent_events(kube: Kube, namespace: str, kind: str, name: str, limit: int = 8) -> list[str]:
+    try:
+        evs = call(kube.core.list_namespaced_event, namespace,
+                   field_selector=f"involvedObject.kind={kind},involvedObject.name={name}").items
+    except Exception as e:  # noqa: BLE001 - diagnostics must never hide the real failure
+        return [f"(events unavailable: {e})"]
+    def when(e: Any) -> str:
+        t = e.last_timestamp or e.event_time or e.first_timestamp or e.metadata.creation_timestamp
+        return t.isoformat() if t else ""
+    evs = sorted(evs, key=when)[-limit:]
+    return [f"{when(e)[11:19]} {e.type:<7} {e.reason}: {(e.message or '').strip()}"
+            + (f" (x{e.count})" if (e.count or 1) > 1 else "") for e in evs]
+
+
+def last_logs(kube: Kube, namespace: str, pod: str, lines: int = 10) -> list[str]:
+    out: list[str] = []
+    try:
+        p = call(kube.core.read_namespaced_pod, pod, namespace)
+    except Exception as e:  # noqa: BLE001
+        return [f"(pod unavailable: {e})"]
+    for c in p.spec.containers:
+        try:
+            text = call(kube.core.read_namespaced_pod_log, pod, namespace, container=c.name, tail_lines=lines)
+        except Exception as e:  # noqa: BLE001 - e.g. container not started yet
+            text = f"(no logs: {getattr(e, 'reason', e)})"
+        body = [f"  {line}" for line in (text or "").splitlines()[-lines:]] or ["  (empty)"]
+        out += [f"{pod}/{c.name}:"] + body
+    return out
+
+
+def diagnose(kube: Kube, namespace: str, objects: list[tuple[str, str]], max_objects: int = 3) -> list[str]:
+    lines: list[str] = []
+    for kind, name in objects[:max_objects]:
+        ev = recent_events(kube, namespace, kind, name)
+        lines.append(f"events of {kind}/{name}:")
+        lines += [f"  {e}" for e in ev] or ["  (none)"]
+        if kind == "Pod":
+            lines.append("last log lines:")
+            lines += [f"  {x}" for x in last_logs(kube, namespace, name)]
+    return lines

@@ -1,0 +1,147 @@
+"""List+watch of one resource set kept in memory; checks and live views wait on its changes.
+
+Why: waiting must be driven by watch events (a check re-evaluates the moment an object changes)
+instead of sleep loops, and one informer can feed a check, a live table and an invariant at once.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from kubernetes import watch
+
+from runner.cluster.client import Kube, call, is_transient, status_of
+
+Listener = Callable[[list[dict[str, Any]]], None]
+
+
+class Informer:
+    def __init__(self, kube: Kube, api_version: str, kind: str, namespace: str | None,
+                 label_selector: str | None = None, name: str | None = None) -> None:
+        self.kube, self.api_version, self.kind = kube, api_version, kind
+        res = kube.resource(api_version, kind)
+        self.namespace = namespace if res.namespaced else None
+        self.label_selector, self.name = label_selector, name
+        self._objs: dict[str, dict[str, Any]] = {}
+        self._cond = threading.Condition()
+        self.version = 0                       # bumped on every change; waiters compare against it
+        self.synced = threading.Event()
+        self.error: str | None = None          # last non-transient error (e.g. 403), shown on timeout
+        self._stop = threading.Event()
+        self._watcher: watch.Watch | None = None
+        self._listeners: list[Listener] = []
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"informer-{kind}")
+
+    def start(self) -> "Informer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._watcher:
+            self._watcher.stop()
+        with self._cond:
+            self._cond.notify_all()
+
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def objects(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return sorted(self._objs.values(), key=lambda o: o["metadata"].get("name", ""))
+
+    def wait_change(self, seen: int, timeout: float) -> int:
+        """Block until version > seen or timeout; returns the current version."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.version > seen or self._stop.is_set(), timeout=max(0.0, timeout))
+            return self.version
+
+    def _changed(self) -> None:
+        with self._cond:
+            self.version += 1
+            self._cond.notify_all()
+        objs = self.objects()
+        for fn in self._listeners:
+            fn(objs)
+
+    def _list(self) -> str:
+        res = self.kube.resource(self.api_version, self.kind)
+        kw: dict[str, Any] = {"label_selector": self.label_selector}
+        if self.name:
+            kw["field_selector"] = f"metadata.name={self.name}"
+        if self.namespace:
+            kw["namespace"] = self.namespace
+        out = call(res.get, **kw)
+        data = out.to_dict()
+        with self._cond:
+            self._objs = {i["metadata"]["name"]: i for i in data.get("items") or []}
+            for o in self._objs.values():   # list items carry no kind; checks and diffs want it
+                o.setdefault("kind", self.kind)
+                o.setdefault("apiVersion", self.api_version)
+        self._changed()
+        self.synced.set()
+        return data["metadata"].get("resourceVersion") or "0"
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stop.is_set():
+            try:
+                rv = self._list()
+                backoff = 0.2
+                self._watch(rv)
+            except Exception as e:  # noqa: BLE001 - the loop must survive anything; transient or not
+                if not is_transient(e) and status_of(e) != 410:
+                    self.error = f"{type(e).__name__}: {getattr(e, 'reason', None) or e}"
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _watch(self, rv: str) -> None:
+        res = self.kube.resource(self.api_version, self.kind)
+        self._watcher = watch.Watch()
+        for ev in self.kube.dyn.watch(res, namespace=self.namespace, name=self.name,
+                                      label_selector=self.label_selector, resource_version=rv,
+                                      timeout=60, watcher=self._watcher):
+            if self._stop.is_set():
+                return
+            obj = ev["raw_object"]
+            if ev["type"] == "ERROR":
+                return  # usually 410 Gone: relist
+            if ev["type"] == "BOOKMARK":
+                continue
+            name = obj["metadata"]["name"]
+            with self._cond:
+                if ev["type"] == "DELETED":
+                    self._objs.pop(name, None)
+                else:
+                    self._objs[name] = obj
+            self._changed()
+
+
+class Informers:
+    """Shared informers for one step, keyed by what they watch."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+        self._all: dict[tuple[Any, ...], Informer] = {}
+        self._lock = threading.Lock()
+
+    def get(self, api_version: str, kind: str, namespace: str | None, label_selector: str | None = None,
+            name: str | None = None, wait_sync: float = 15.0) -> Informer:
+        key = (api_version, kind, namespace, label_selector, name)
+        with self._lock:
+            inf = self._all.get(key)
+            if inf is None:
+                inf = self._all[key] = Informer(self.kube, api_version, kind, namespace, label_selector, name).start()
+        inf.synced.wait(wait_sync)
+        return inf
+
+    def stop(self) -> None:
+        with self._lock:
+            for inf in self._all.values():
+                inf.stop()
+            self._all.clear()
+

@@ -1,0 +1,121 @@
+"""Server-side apply, delete, patch and read of lab objects; labels that make reset complete."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes.dynamic.exceptions import NotFoundError
+
+from runner.cluster.client import Kube, call, status_of
+from runner.placeholders import substitute
+from runner.schema import ApplySpec, PatchSpec, Target
+
+FIELD_MANAGER = "kubelab"
+LAB_LABEL = "kubelab.io/lab"
+NS_LABEL = "kubelab.io/namespace"
+
+
+def load_documents(spec: ApplySpec, manifests_dir: Path, variables: dict[str, str]) -> list[dict[str, Any]]:
+    if spec.file:
+        docs = list(yaml.safe_load_all((manifests_dir / spec.file).read_text(encoding="utf-8")))
+    else:
+        docs = spec.manifest if isinstance(spec.manifest, list) else [spec.manifest]
+    out = []
+    for d in docs:
+        if not d:
+            continue
+        if d.get("kind", "").endswith("List") and "items" in d:
+            out += d["items"]
+        else:
+            out.append(d)
+    return [substitute(d, variables) for d in out]
+
+
+def prepare(kube: Kube, doc: dict[str, Any], namespace: str, lab_id: str) -> tuple[Any, dict[str, Any]]:
+    """Force the lab namespace on namespaced objects and add the labels reset relies on."""
+    res = kube.resource(doc.get("apiVersion", "v1"), doc["kind"])
+    meta = doc.setdefault("metadata", {})
+    if res.namespaced:
+        meta["namespace"] = namespace
+    else:
+        meta.pop("namespace", None)
+    meta.setdefault("labels", {}).update({LAB_LABEL: lab_id, NS_LABEL: namespace})
+    return res, doc
+
+
+def apply_docs(kube: Kube, docs: list[dict[str, Any]], namespace: str, lab_id: str) -> list[str]:
+    applied = []
+    for doc in docs:
+        res, body = prepare(kube, doc, namespace, lab_id)
+        meta = body["metadata"]
+        call(kube.dyn.server_side_apply, res, body=body, name=meta["name"],
+             namespace=meta.get("namespace"), field_manager=FIELD_MANAGER, force_conflicts=True)
+        applied.append(f"{body['kind']}/{meta['name']}")
+    return applied
+
+
+def ensure_namespace(kube: Kube, namespace: str, lab_id: str, timeout: float = 120.0) -> None:
+    """Create (SSA) the lab namespace; if a previous reset is still deleting it, wait for that first."""
+    res = kube.resource("v1", "Namespace")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ns = call(res.get, name=namespace)
+            if not ns.metadata.get("deletionTimestamp"):
+                break
+        except NotFoundError:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"namespace {namespace} is still terminating after {timeout:.0f}s")
+        time.sleep(0.5)  # a terminating namespace has no watchable "done" other than NotFound; short poll
+    call(kube.dyn.server_side_apply, res, name=namespace, field_manager=FIELD_MANAGER, force_conflicts=True,
+         body={"apiVersion": "v1", "kind": "Namespace",
+               "metadata": {"name": namespace, "labels": {LAB_LABEL: lab_id, NS_LABEL: namespace}}})
+
+
+def list_targets(kube: Kube, target: Target, namespace: str) -> list[dict[str, Any]]:
+    res = kube.resource(target.api_version, target.kind)
+    kw: dict[str, Any] = {}
+    if res.namespaced:
+        kw["namespace"] = target.namespace or namespace
+    if target.name:
+        try:
+            return [call(res.get, name=target.name, **kw).to_dict()]
+        except NotFoundError:
+            return []
+    return call(res.get, label_selector=target.selector_str(), **kw).to_dict().get("items") or []
+
+
+def delete_target(kube: Kube, target: Target, namespace: str) -> list[str]:
+    res = kube.resource(target.api_version, target.kind)
+    gone = []
+    for obj in list_targets(kube, target, namespace):
+        meta = obj["metadata"]
+        try:
+            call(res.delete, name=meta["name"], namespace=meta.get("namespace"), propagation_policy="Background")
+            gone.append(f"{target.kind}/{meta['name']}")
+        except NotFoundError:
+            pass
+    return gone
+
+
+def patch_target(kube: Kube, spec: PatchSpec, namespace: str) -> list[str]:
+    res = kube.resource(spec.target.api_version, spec.target.kind)
+    ctype = {"merge": "application/merge-patch+json", "strategic": "application/strategic-merge-patch+json",
+             "json": "application/json-patch+json"}[spec.type]
+    done = []
+    objs = list_targets(kube, spec.target, namespace)
+    if not objs:
+        raise ValueError(f"patch: {spec.target.describe()} not found in {namespace}")
+    for obj in objs:
+        meta = obj["metadata"]
+        call(kube.dyn.patch, res, body=spec.patch, name=meta["name"], namespace=meta.get("namespace"),
+             content_type=ctype, field_manager=FIELD_MANAGER)
+        done.append(f"{spec.target.kind}/{meta['name']}")
+    return done
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return isinstance(exc, NotFoundError) or status_of(exc) == 404

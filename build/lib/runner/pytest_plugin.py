@@ -1,0 +1,117 @@
+"""pytest plugin: every labs/<id>/lab.yaml (and tests/fixtures/labs/<id>/lab.yaml) is a test item that
+runs `kubelab verify` for that lab against the live cluster.
+
+The cluster comes from a session fixture built on pytest-kubernetes: an existing kubeconfig
+(--kubelab-kubeconfig, --k8s-kubeconfig, $KUBECONFIG, /tmp/kubelab-cluster/READY, ~/.kube/config)
+is wrapped as its "external" provider; with --kubelab-create-cluster and none found, the lead's
+`make cluster` (our kind config) is run first. Loaded with `-p runner.pytest_plugin`
+(pyproject's addopts does it).
+"""
+from __future__ import annotations
+
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from runner.cluster.client import READY_FILE, ClusterUnavailable, Kube, connect, resolve_kubeconfig
+from runner.loader import LabError, load_lab_file, repo_root
+from runner.verify import LabReport, failure_lines, verify_lab
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("kubelab")
+    g.addoption("--kubelab-kubeconfig", default=None, help="kubeconfig of the lab cluster")
+    g.addoption("--kubelab-context", default=None, help="kubeconfig context (default kind-kubelab if present)")
+    g.addoption("--kubelab-parallel", type=int, default=1, help="labs verified concurrently")
+    g.addoption("--kubelab-window", type=float, default=3.0, help="seconds a check must keep failing before solve")
+    g.addoption("--kubelab-create-cluster", action="store_true", help="run `make cluster` if no cluster is found")
+    g.addoption("--kubelab-skip-live", action="store_true", help="collect labs but skip live verification")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "lab: a lab verified against the live cluster")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.name == "lab.yaml" and file_path.parent.parent.name == "labs":
+        return LabFile.from_parent(parent, path=file_path)
+    return None
+
+
+class LabFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        path = self.path
+
+        def verify_lab_item(request: pytest.FixtureRequest, kubelab_kube: Kube) -> None:
+            run_lab(request, kubelab_kube, path)
+
+        # a pytest.Function so fixtures (the session cluster) resolve the ordinary way
+        item = pytest.Function.from_parent(self, name=f"verify[{path.parent.name}]", callobj=verify_lab_item)
+        item.add_marker("lab")
+        yield item
+
+
+def run_lab(request: pytest.FixtureRequest, kube: Kube, path: Path) -> None:
+    try:
+        loaded = load_lab_file(path)
+    except LabError as e:
+        pytest.fail(str(e), pytrace=False)
+    report = _verified(request.config, kube, loaded, request.session)
+    request.node.user_properties.append(("seconds", f"{report.seconds:.1f}"))
+    for s in report.steps:
+        request.node.user_properties.append((f"step {s.step}", s.status))
+    if not report.ok:
+        pytest.fail("\n".join(failure_lines(report)), pytrace=False)
+
+
+_lock = threading.Lock()
+
+
+def _verified(config: pytest.Config, kube: Kube, loaded: Any, session: pytest.Session) -> LabReport:
+    """With --kubelab-parallel N, the first lab item verifies every collected lab N at a time."""
+    window = config.getoption("kubelab_window")
+    parallel = config.getoption("kubelab_parallel")
+    cache: dict[Path, LabReport] = config.__dict__.setdefault("_kubelab_reports", {})
+    with _lock:
+        if parallel > 1 and not cache:
+            paths = [i.path for i in session.items if i.get_closest_marker("lab")]
+            labs = []
+            for p in paths:
+                try:
+                    labs.append((p, load_lab_file(p)))
+                except LabError:
+                    continue
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                for p, rep in zip([p for p, _ in labs],
+                                  pool.map(lambda pl: verify_lab(kube, pl[1], window=window), labs)):
+                    cache[p] = rep
+    return cache.get(loaded.dir / "lab.yaml") or verify_lab(kube, loaded, window=window)
+
+
+@pytest.fixture(scope="session")
+def kubelab_cluster(request: pytest.FixtureRequest, k8s_manager: Any) -> Any:
+    """The lab cluster as a pytest-kubernetes manager (external provider over our kubeconfig)."""
+    opt = request.config.getoption
+    path = opt("kubelab_kubeconfig") or opt("k8s_kubeconfig") or resolve_kubeconfig()
+    if not path and opt("kubelab_create_cluster"):
+        subprocess.run(["make", "-C", str(repo_root()), "cluster"], check=True)
+        path = READY_FILE.read_text().strip() if READY_FILE.is_file() else resolve_kubeconfig()
+    if not path:
+        pytest.fail("no kubeconfig for the lab cluster: start it (make cluster) or pass --kubelab-kubeconfig",
+                    pytrace=False)
+    manager = k8s_manager("external")(cluster_name="kubelab", kubeconfig=Path(path))
+    return manager
+
+
+@pytest.fixture(scope="session")
+def kubelab_kube(request: pytest.FixtureRequest, kubelab_cluster: Any) -> Kube:
+    if request.config.getoption("kubelab_skip_live"):
+        pytest.skip("--kubelab-skip-live")
+    try:
+        return connect(str(kubelab_cluster.kubeconfig), request.config.getoption("kubelab_context"))
+    except ClusterUnavailable as e:
+        pytest.fail(str(e), pytrace=False)

@@ -1,0 +1,107 @@
+"""Terminal output: rich panels and tables on a TTY, plain lines otherwise, JSON for machines."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console, Group
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from runner.engine import Outcome
+from runner.views import Table as Rows
+
+
+class Out:
+    def __init__(self, mode: str | None = None) -> None:
+        # mode: rich | plain | json; default: rich on a TTY, plain otherwise
+        self.mode = mode or ("rich" if sys.stdout.isatty() else "plain")
+        self.console = Console(highlight=False, soft_wrap=self.mode != "rich")
+        self.records: list[dict[str, Any]] = []
+
+    @property
+    def rich(self) -> bool:
+        return self.mode == "rich"
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        if self.mode == "json":
+            return
+        if self.rich:
+            self.console.print(Text(text, style=style or ""))
+        else:
+            print(text, flush=True)
+
+    def err(self, text: str) -> None:
+        """Errors go to stderr as one plain line in every mode (no traceback)."""
+        print(text, file=sys.stderr, flush=True)
+
+    def record(self, **data: Any) -> None:
+        self.records.append(data)
+
+    def flush_json(self, data: Any = None) -> None:
+        if self.mode == "json":
+            print(json.dumps(data if data is not None else self.records, indent=1, ensure_ascii=False, default=str))
+
+    def panel(self, title: str, body: str, style: str = "cyan", markdown: bool = True) -> None:
+        if self.mode == "json":
+            return
+        if self.rich:
+            self.console.print(Panel(Markdown(body) if markdown else Text(body), title=title, border_style=style,
+                                     title_align="left"))
+        else:
+            print(f"== {title} ==")
+            if body.strip():
+                print(body.rstrip())
+            print(flush=True)
+
+    def table(self, title: str, rows: Rows) -> None:
+        if self.mode == "json":
+            return
+        if self.rich:
+            self.console.print(rich_table(title, rows))
+        else:
+            for line in plain_table(title, rows):
+                print(line)
+            sys.stdout.flush()
+
+    def outcomes(self, outs: list[Outcome], verbose: bool = True) -> None:
+        for o in outs:
+            mark = "PASS" if o.result.ok else "FAIL"
+            self.line(f"  {mark} {o.label}: {o.result.summary} ({o.elapsed:.1f}s)",
+                      "green" if o.result.ok else "red")
+            if not o.result.ok and verbose:
+                for d in o.result.details + o.diagnostics:
+                    self.line(f"      {d}", diff_style(d))
+
+
+def diff_style(line: str) -> str | None:
+    s = line.strip()
+    if s.startswith("+") and not s.startswith("+++"):
+        return "green"
+    if s.startswith("-") and not s.startswith("---"):
+        return "red"
+    return "dim" if s.startswith(("events of", "last log")) else None
+
+
+def rich_table(title: str, rows: Rows) -> Table:
+    headers, body = rows
+    t = Table(title=title, title_justify="left", expand=False)
+    for h in headers:
+        t.add_column(h)
+    for r in body:
+        t.add_row(*r, style="bold" if headers[0] == "OWNER" and r[0] else None)  # group summary rows
+    return t
+
+
+def plain_table(title: str, rows: Rows) -> list[str]:
+    headers, body = rows
+    widths = [max([len(h)] + [len(r[i]) for r in body if i < len(r)]) for i, h in enumerate(headers)]
+    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return [f"-- {title}", fmt(headers)] + [fmt(r) for r in body]
+
+
+def live_group(tables: list[tuple[str, Rows]], footer: str) -> Group:
+    return Group(*[rich_table(t, r) for t, r in tables], Text(footer, style="bold"))

@@ -1,0 +1,79 @@
+"""Rows of the live `observe` tables, computed from watched objects (pure; rendering is elsewhere)."""
+from __future__ import annotations
+
+from typing import Any
+
+import jmespath
+
+from runner.checks.invariant import pod_is_ready
+
+Table = tuple[list[str], list[list[str]]]
+
+
+def _owner(obj: dict[str, Any]) -> str:
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return f"{refs[0]['kind']}/{refs[0]['name']}" if refs else "-"
+
+
+def pods(objs: list[dict[str, Any]]) -> Table:
+    """Pods grouped by owner (ReplicaSet) with a ready count per group, so a rollout is visible."""
+    rows: list[list[str]] = []
+    by_owner: dict[str, list[dict[str, Any]]] = {}
+    for o in sorted(objs, key=lambda o: o["metadata"]["name"]):
+        by_owner.setdefault(_owner(o), []).append(o)
+    for owner, group in sorted(by_owner.items()):
+        live = [o for o in group if not o["metadata"].get("deletionTimestamp")]
+        rows.append([owner, f"{len(live)} pods", "", f"{sum(1 for o in live if pod_is_ready(o))} ready", "", ""])
+        for o in group:
+            st = o.get("status") or {}
+            cs = st.get("containerStatuses") or []
+            ready = sum(1 for c in cs if c.get("ready"))
+            phase = "Terminating" if o["metadata"].get("deletionTimestamp") else st.get("phase", "?")
+            waiting = next((c["state"]["waiting"].get("reason") for c in cs
+                            if (c.get("state") or {}).get("waiting")), None)
+            total = len(cs) or len((o.get("spec") or {}).get("containers") or [])
+            rows.append(["", o["metadata"]["name"], waiting or phase, f"{ready}/{total}",
+                         str(sum(c.get("restartCount", 0) for c in cs)), (o.get("spec") or {}).get("nodeName") or "-"])
+    return ["OWNER", "POD", "STATUS", "READY", "RESTARTS", "NODE"], rows
+
+
+def pvcs(objs: list[dict[str, Any]]) -> Table:
+    rows = [[o["metadata"]["name"], (o.get("status") or {}).get("phase", "?"), (o.get("spec") or {}).get("volumeName") or "-",
+             ((o.get("status") or {}).get("capacity") or {}).get("storage", "-"),
+             (o.get("spec") or {}).get("storageClassName") or "-"] for o in objs]
+    return ["CLAIM", "PHASE", "VOLUME", "CAPACITY", "CLASS"], rows
+
+
+def endpoints(slices: list[dict[str, Any]]) -> Table:
+    """EndpointSlices of one Service: each address with its readiness and the target pod."""
+    rows = []
+    for s in slices:
+        ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in s.get("ports") or []) or "-"
+        for ep in s.get("endpoints") or []:
+            cond = ep.get("conditions") or {}
+            state = "ready" if cond.get("ready") else ("terminating" if cond.get("terminating") else "not ready")
+            pod = (ep.get("targetRef") or {}).get("name", "-")
+            rows.append([",".join(ep.get("addresses") or []), ports, state, pod])
+    return ["ADDRESS", "PORTS", "STATE", "POD"], rows or [["(none)", "", "", ""]]
+
+
+def events(evs: list[dict[str, Any]], limit: int = 8) -> Table:
+    def when(e: dict[str, Any]) -> str:
+        return e.get("lastTimestamp") or e.get("eventTime") or (e.get("metadata") or {}).get("creationTimestamp") or ""
+    rows = [[when(e)[11:19], e.get("type", ""), e.get("reason", ""), (e.get("message") or "").strip()[:100]]
+            for e in sorted(evs, key=when)[-limit:]]
+    return ["TIME", "TYPE", "REASON", "MESSAGE"], rows
+
+
+def objects(objs: list[dict[str, Any]], columns: dict[str, str]) -> Table:
+    rows = []
+    for o in objs:
+        row = []
+        for expr in columns.values():
+            try:
+                v = jmespath.search(expr, o)
+            except jmespath.exceptions.JMESPathError:
+                v = "?"
+            row.append("-" if v is None else str(v))
+        rows.append(row)
+    return list(columns), rows
