@@ -145,7 +145,7 @@ class Session:
         if a.patch:
             return kobj.patch_target(self.kube, a.patch, ns)
         if a.exec:
-            pod = self.pick_pod(a.exec)
+            pod = self.wait_pod(a.exec)
             out = probes.pod_exec(self.kube, ns, pod, a.exec.command, a.exec.container)
             r = exec_check.evaluate(a.exec, out)
             if not r.ok:
@@ -182,6 +182,25 @@ class Session:
         if not running:
             raise LookupError(f"no Running pod for {spec.pod.describe()}")
         return running[0]["metadata"]["name"]
+
+    def wait_pod(self, spec: Any, timeout: float | None = None) -> str:
+        """pick_pod, waiting (on the pod watch) until one runs: a solve may exec right after an apply."""
+        inf = self.informers.get("v1", "Pod", self.namespace)
+        deadline = time.monotonic() + (timeout or self.lab.defaults.timeout)
+        seen = -1
+        while True:
+            try:
+                return self.pick_pod(spec) if not spec.pod_name else self._running(spec.pod_name)
+            except LookupError:
+                if time.monotonic() >= deadline:
+                    raise
+                seen = inf.wait_change(seen if seen >= 0 else inf.version, deadline - time.monotonic())
+
+    def _running(self, name: str) -> str:
+        pods = [o for o in self.informers.get("v1", "Pod", self.namespace).objects() if o["metadata"]["name"] == name]
+        if not pods or (pods[0].get("status") or {}).get("phase") != "Running":
+            raise LookupError(f"pod {name} is not Running")
+        return name
 
     def http(self, spec: Any) -> http_check.HttpResponse:
         if spec.from_ == "cluster":
