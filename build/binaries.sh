@@ -49,7 +49,7 @@ build_runtime() {
 
 build_addons() {
   CGO_ENABLED=0 gobuild "$1" "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "$ETCD_VERSION" "" go.etcd.io/etcd/server/v3
-  mv "$1/v3" "$1/etcd"
+  mv "$1/server" "$1/etcd"  # go names a /vN module path after the element before it
   CGO_ENABLED=0 gobuild "$1" "github.com/coredns/coredns@$COREDNS_VERSION" "$COREDNS_VERSION" "" github.com/coredns/coredns
   CGO_ENABLED=0 gobuild "$1" "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION" "$LOCAL_PATH_VERSION" \
     "-X main.VERSION=$LOCAL_PATH_VERSION" github.com/rancher/local-path-provisioner
@@ -64,7 +64,7 @@ build_traefik() {
   CGO_ENABLED=0 gobuild "$1" "$t@$TRAEFIK_VERSION" "$TRAEFIK_VERSION" "-X $t/pkg/version.Version=$TRAEFIK_VERSION" $t/cmd/traefik
 }
 
-self=$(sha256sum "$0" "$BUILD_DIR/gowrap.py" | sha256sum)
+self=$(cat "$0" "$BUILD_DIR/gowrap.py" | sha256sum)  # content only: clones live in other folders
 K8S_BIN=$(key bin-kubernetes "$K8S_VERSION" "$PAUSE_VERSION" "$self")
 RUNTIME_BIN=$(key bin-runtime "$CONTAINERD_VERSION" "$RUNC_VERSION" "$CRICTL_VERSION" "$CNI_PLUGINS_VERSION" "$self")
 ADDONS_BIN=$(key bin-addons "$ETCD_VERSION" "$COREDNS_VERSION" "$LOCAL_PATH_VERSION" "$self")

@@ -14,7 +14,21 @@ image() {
   while [ "$1" != "--" ]; do tags+=("$1"); shift; done; ctx=$2
   local args=(); for t in "${tags[@]}"; do args+=(-t "$t"); done
   docker build -q "${args[@]}" "$ctx"
-  docker save -o "$OUT/$(basename "$ctx").tar" "${tags[@]}"
+  local tar=$OUT/$(basename "$ctx").tar
+  docker save -o "$tar" "${tags[@]}"
+  qualify "$tar"
+}
+
+# qualify TAR: docker save shortens docker.io names (kindest/x:1, busybox:1) and containerd's import
+# then leaves such images unnamed; write the full names into the archive's manifest.json.
+qualify() {
+  local tmp; tmp=$(mktemp -d)
+  tar -xOf "$1" manifest.json | jq -c 'map(.RepoTags |= map(
+    if (split("/")[0] | test("[.:]") or . == "localhost") then .
+    elif contains("/") then "docker.io/" + . else "docker.io/library/" + . end))' >"$tmp/manifest.json"
+  tar --delete -f "$1" manifest.json
+  tar -rf "$1" -C "$tmp" manifest.json
+  rm -rf "$tmp"
 }
 
 # simple NAME SRC_BINARY PATH_IN_IMAGE TAG...: FROM scratch + one static binary as the entrypoint.

@@ -28,10 +28,13 @@ stage() {
   local log=$LOGS/$name.log s0; s0=$(date +%s)
   say "$name: building (log: $log)"
   rm -rf "$dir"; mkdir -p "$dir"
-  # Heartbeat so a long compile still shows it is alive.
+  # Run in the background so errexit applies inside (it is off in an `if` condition), with a
+  # heartbeat so a long compile still shows it is alive.
+  ( "$@" "$dir" ) >"$log" 2>&1 &
+  local job=$!
   ( while sleep 60; do say "$name: still running ($(tail -c 120 "$log" | tr '\n' ' ' | cut -c1-80))"; done ) &
   local hb=$!
-  if ! "$@" "$dir" >"$log" 2>&1; then
+  if ! wait "$job"; then
     kill "$hb" 2>/dev/null || true
     tail -n 25 "$log" >&2
     die "$name failed after $(( $(date +%s) - s0 ))s; full log: $log"

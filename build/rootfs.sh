@@ -22,6 +22,6 @@ build_rootfs() {
   rm -rf "$1/root"
 }
 
-ROOTFS=$(key rootfs "$DEBIAN_SUITE" "$PACKAGES" "$(sha256sum "$0")")
+ROOTFS=$(key rootfs "$DEBIAN_SUITE" "$PACKAGES" "$(sha256sum <"$0")")
 stage rootfs "$ROOTFS" build_rootfs
 echo "$ROOTFS/rootfs.tar"

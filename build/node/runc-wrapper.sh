@@ -35,7 +35,7 @@ allowed_json() {
   echo "[${out%,}]"
 }
 
-# Filter the capability lists of a process object at jq path $2 in file $1.
+# Filter the capability lists of the process object at jq path $2 ("" for the top) in file $1.
 filter() {
   file=$1 path=$2
   [ -f "$file" ] || return 0
@@ -62,6 +62,6 @@ done
 
 case "$cmd" in
   create|run) filter "$bundle/config.json" .process ;;
-  exec) [ -n "$process" ] && filter "$process" . ;;
+  exec) [ -n "$process" ] && filter "$process" "" ;;
 esac
 exec "$real" "$@"
