@@ -23,11 +23,12 @@ image() {
 # then leaves such images unnamed; write the full names into the archive's manifest.json.
 qualify() {
   local tmp; tmp=$(mktemp -d)
-  tar -xOf "$1" manifest.json | jq -c 'map(.RepoTags |= map(
+  tar -xf "$1" -C "$tmp"
+  jq -c 'map(.RepoTags |= map(
     if (split("/")[0] | test("[.:]") or . == "localhost") then .
-    elif contains("/") then "docker.io/" + . else "docker.io/library/" + . end))' >"$tmp/manifest.json"
-  tar --delete -f "$1" manifest.json
-  tar -rf "$1" -C "$tmp" manifest.json
+    elif contains("/") then "docker.io/" + . else "docker.io/library/" + . end))' \
+    <"$tmp/manifest.json" >"$tmp/m" && mv "$tmp/m" "$tmp/manifest.json"
+  tar -cf "$1" -C "$tmp" .
   rm -rf "$tmp"
 }
 

@@ -25,6 +25,9 @@ base_context() {
   cp "$K8S_BIN"/{kubelet,kubeadm,kubectl} "$ctx/files/usr/bin/"
   cp "$BUILD_DIR/node/kubelab-network.sh" "$ctx/files/usr/local/bin/kubelab-network"
   cp "$BUILD_DIR/node/kubelab-network.service" "$ctx/files/etc/systemd/system/"
+  cp "$BUILD_DIR/node/containerd-caps.sh" "$ctx/files/usr/local/bin/kubelab-containerd-caps"
+  mkdir -p "$ctx/files/etc/systemd/system/containerd.service.d"
+  cp "$BUILD_DIR/node/containerd-kubelab.conf" "$ctx/files/etc/systemd/system/containerd.service.d/10-kubelab.conf"
   cp "$BUILD_DIR/node/default-cni.yaml" "$ctx/files/kind/manifests/default-cni.yaml"
   python3 "$BUILD_DIR/kindconst.py" "$KIND_SRC/pkg/build/nodeimage/const_storage.go" defaultStorageManifest \
     >"$ctx/files/kind/manifests/default-storage.yaml"
