@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from runner.checks import absent, condition, count, event, exec as exec_check, http as http_check, invariant, match
 from runner.checks.base import Result
@@ -237,7 +238,13 @@ class Session:
                 evs = self.informers.get("v1", "Event", self.namespace).objects()
                 return event.evaluate(s, evs, names)
             if c.kind == "http":
-                return http_check.evaluate(s, self.http(s))
+                r = http_check.evaluate(s, self.http(s))
+                if not r.ok and s.from_ == "cluster":
+                    # http://web:8080/ or web.ns.svc: name the Service so diagnostics show its endpoints
+                    host = (urlsplit(s.url).hostname or "").split(".")
+                    if host[0] and not host[0].isdigit() and (len(host) == 1 or host[1] == self.namespace):
+                        r.objects.append(("Service", host[0]))
+                return r
             if c.kind == "exec":
                 pod = self.pick_pod(s)
                 return exec_check.evaluate(s, probes.pod_exec(self.kube, self.namespace, pod, s.command, s.container))

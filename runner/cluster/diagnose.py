@@ -36,9 +36,29 @@ def last_logs(kube: Kube, namespace: str, pod: str, lines: int = 10) -> list[str
     return out
 
 
+def service_state(kube: Kube, namespace: str, name: str) -> list[str]:
+    """Selector, matching pods and endpoints: what a wrong selector or a not-ready pod looks like."""
+    try:
+        svc = call(kube.core.read_namespaced_service, name, namespace)
+    except Exception as e:  # noqa: BLE001
+        return [f"Service/{name}: {getattr(e, 'reason', e)}"]
+    sel = svc.spec.selector or {}
+    sel_s = ",".join(f"{k}={v}" for k, v in sel.items())
+    pods = call(kube.core.list_namespaced_pod, namespace, label_selector=sel_s).items if sel else []
+    slices = kube.resource("discovery.k8s.io/v1", "EndpointSlice")
+    items = call(slices.get, namespace=namespace,
+                 label_selector=f"kubernetes.io/service-name={name}").to_dict().get("items") or []
+    eps = [e for s in items for e in s.get("endpoints") or []]
+    ready = sum(1 for e in eps if (e.get("conditions") or {}).get("ready"))
+    return [f"Service/{name}: selector {sel_s or '(none)'}; pods matching it: {len(pods)}; "
+            f"endpoints: {ready} ready of {len(eps)}"]
+
+
 def diagnose(kube: Kube, namespace: str, objects: list[tuple[str, str]], max_objects: int = 3) -> list[str]:
     lines: list[str] = []
     for kind, name in objects[:max_objects]:
+        if kind == "Service":
+            lines += service_state(kube, namespace, name)
         ev = recent_events(kube, namespace, kind, name)
         lines.append(f"events of {kind}/{name}:")
         lines += [f"  {e}" for e in ev] or ["  (none)"]
