@@ -17,7 +17,12 @@ healthy() {
 
 # The node image: present locally, else pulled, else built here from modules and Debian packages.
 node_image() {
-  if docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then say "node image $NODE_IMAGE present"; return; fi
+  local label
+  if label=$(docker image inspect -f '{{index .Config.Labels "io.kubelab.node-key"}}' "$NODE_IMAGE" 2>/dev/null); then
+    # One we built: bring it up to date with the pins (a cache hit when nothing changed).
+    if [ -n "$label" ]; then bash "$BUILD_DIR/node-image.sh"; else say "node image $NODE_IMAGE present"; fi
+    return
+  fi
   say "trying to pull $NODE_IMAGE (60s at most)"
   if timeout 60 docker pull -q "$NODE_IMAGE" >/dev/null 2>&1; then say "pulled $NODE_IMAGE"; return; fi
   say "no registry reachable: building $NODE_IMAGE locally (a cold build takes tens of minutes)"

@@ -68,6 +68,7 @@ build_node() {
   local images=$1/../images id
   images=$(bash "$BUILD_DIR/images.sh" cluster)
   id=$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined "$NODE_BASE" infinity)
+  trap 'docker rm -f -v "$id" >/dev/null 2>&1 || true' EXIT  # stages run in a subshell: this is its exit
   docker exec "$id" bash -c 'nohup containerd >/var/log/containerd-build.log 2>&1 &'
   docker exec "$id" bash -c 'for i in $(seq 60); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
   for t in "$images"/*.tar; do
@@ -77,8 +78,8 @@ build_node() {
   docker exec "$id" ctr --namespace=k8s.io images list -q
   docker exec "$id" pkill containerd
   docker exec "$id" bash -c 'for i in $(seq 30); do pgrep containerd >/dev/null || exit 0; sleep 1; done'
-  docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' "$id" "$NODE_IMAGE"
-  docker rm -f -v "$id" >/dev/null
+  docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
+    --change "LABEL io.kubelab.node-key=${1##*-}" "$id" "$NODE_IMAGE"
   docker image inspect -f '{{.Id}}' "$NODE_IMAGE" >"$1/image-id"
 }
 
