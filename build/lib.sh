@@ -32,7 +32,7 @@ stage() {
   # heartbeat so a long compile still shows it is alive.
   ( "$@" "$dir" ) >"$log" 2>&1 &
   local job=$!
-  ( while sleep 60; do say "$name: still running ($(tail -c 120 "$log" | tr '\n' ' ' | cut -c1-80))"; done ) &
+  ( while sleep 60; do say "$name: still running ($(tail -c 120 "$log" | tr '\n' ' ' | cut -c1-80))"; done ) >/dev/null &  # not holding a caller's $(…) open
   local hb=$!
   if ! wait "$job"; then
     kill "$hb" 2>/dev/null || true

@@ -12,6 +12,7 @@ from kubernetes.stream import stream
 
 BUSYBOX = "docker.io/library/busybox:1.35.0"
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+MAPPED_NODE_PORTS = range(30080, 30085)  # manifests/cluster/kind.yaml maps these to 127.0.0.1
 
 
 def wait_pod(core: client.CoreV1Api, ns: str, name: str, done: Callable[[client.V1Pod], bool], timeout: int = 120) -> client.V1Pod:
@@ -23,7 +24,15 @@ def wait_pod(core: client.CoreV1Api, ns: str, name: str, done: Callable[[client.
         if done(last):
             w.stop()
             return last
-    pytest.fail(f"pod {ns}/{name} did not get there in {timeout}s; last status: {last.status if last else None}")
+    pytest.fail(f"pod {ns}/{name} did not get there in {timeout}s; {describe(last)}")
+
+
+def describe(pod: client.V1Pod | None) -> str:
+    if pod is None:
+        return "no such pod"
+    waiting = [f"{c.name}: {c.state.waiting.reason} ({c.state.waiting.message})"
+               for c in pod.status.container_statuses or [] if c.state and c.state.waiting]
+    return f"phase {pod.status.phase}; " + ("; ".join(waiting) or "no container waiting")
 
 
 def phase_is(*phases: str) -> Callable[[client.V1Pod], bool]:
@@ -53,8 +62,8 @@ def test_two_nodes_ready(core: client.CoreV1Api) -> None:
 
 def test_kube_system_pods_running(core: client.CoreV1Api) -> None:
     pods = core.list_namespaced_pod("kube-system").items
-    names = {p.metadata.name.rsplit("-", 2)[0] for p in pods}
-    assert {"etcd-kubelab", "kube-apiserver-kubelab", "coredns"} <= names | {n.rsplit("-", 1)[0] for n in names}, names
+    for prefix in ("etcd-", "kube-apiserver-", "kube-controller-manager-", "kube-scheduler-", "kube-proxy-", "coredns-"):
+        assert any(p.metadata.name.startswith(prefix) for p in pods), f"no {prefix}* pod in kube-system"
     not_running = {p.metadata.name: p.status.phase for p in pods if p.status.phase != "Running"}
     assert not not_running, not_running
 
@@ -97,30 +106,38 @@ def test_nodeport_answers_from_host(core: client.CoreV1Api, namespace: str) -> N
             name="web", image=AGNHOST, image_pull_policy="IfNotPresent", args=["netexec", "--http-port=8080"],
             readiness_probe=client.V1Probe(http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=1))]))
     core.create_namespaced_pod(namespace, pod)
+    used = {p.node_port for s in core.list_service_for_all_namespaces().items for p in s.spec.ports or [] if p.node_port}
+    free = [p for p in MAPPED_NODE_PORTS if p not in used]
+    assert free, f"every NodePort mapped to the host is taken: {sorted(used)}"
+    port = free[-1]
     svc = client.V1Service(metadata=client.V1ObjectMeta(name="web"), spec=client.V1ServiceSpec(
         type="NodePort", selector={"app": "web"},
-        ports=[client.V1ServicePort(port=80, target_port=8080, node_port=30084)]))
+        ports=[client.V1ServicePort(port=80, target_port=8080, node_port=port)]))
     core.create_namespaced_service(namespace, svc)
     wait_pod(core, namespace, "web", lambda p: any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or []))
     deadline, last = time.monotonic() + 60, None
     while time.monotonic() < deadline:  # kube-proxy programs the NodePort shortly after the endpoint is ready
         try:
-            with urllib.request.urlopen("http://127.0.0.1:30084/hostname", timeout=2) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostname", timeout=2) as r:
                 assert r.read().decode() == "web"
                 return
         except OSError as e:
             last = e
             time.sleep(1)
-    pytest.fail(f"NodePort 30084 did not answer from the host: {last}")
+    pytest.fail(f"NodePort {port} did not answer from the host: {last}")
 
 
 def test_privileged_pod_runs(core: client.CoreV1Api, namespace: str) -> None:
     # A privileged container asks for every capability; the runc wrapper drops those the host lacks.
-    run_pod(core, namespace, "priv", ["sh", "-c", "ip link add kubelab0 type dummy && ip link show kubelab0"],
+    # Mounting needs CAP_SYS_ADMIN, which only the privileged container has.
+    script = "mount -t tmpfs kubelab /tmp && grep kubelab /proc/mounts"
+    run_pod(core, namespace, "priv", ["sh", "-c", script],
             container={"security_context": client.V1SecurityContext(privileged=True)})
+    run_pod(core, namespace, "plain", ["sh", "-c", script])
     pod = wait_pod(core, namespace, "priv", phase_is("Succeeded", "Failed"))
     assert pod.status.phase == "Succeeded", logs(core, namespace, "priv")
-    assert "kubelab0" in logs(core, namespace, "priv")
+    assert "kubelab /tmp tmpfs" in logs(core, namespace, "priv")
+    assert wait_pod(core, namespace, "plain", phase_is("Succeeded", "Failed")).status.phase == "Failed"
 
 
 def test_exec_into_pod(core: client.CoreV1Api, namespace: str) -> None:
