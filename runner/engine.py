@@ -28,6 +28,14 @@ TICK_PROBE = 1.0      # http/exec look at things that are not API objects: re-pr
 TICK_SAFETY = 5.0     # even for watched objects, re-evaluate now and then (a watch can lag or restart)
 
 
+class WaitFailed(Exception):
+    """A solve `wait` timed out; carries the outcome so reports show its diff, events and logs."""
+
+    def __init__(self, outcome: "Outcome") -> None:
+        super().__init__(f"wait failed: {outcome.result.summary}")
+        self.outcome = outcome
+
+
 @dataclass
 class Outcome:
     label: str
@@ -158,7 +166,7 @@ class Session:
                 return [f"waited {a.wait.seconds:g}s"]
             o = self.wait(a.wait.check)
             if not o.result.ok:
-                raise RuntimeError(f"solve wait failed: {o.result.summary}")
+                raise WaitFailed(o)
             return [f"waited for {o.label} ({o.elapsed:.1f}s)"]
         if a.tls_secret:
             t = a.tls_secret

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from runner.cluster.client import Kube
-from runner.engine import Outcome, Session
+from runner.engine import Outcome, Session, WaitFailed
 from runner.loader import LoadedLab
 
 PRECHECK_WINDOW = 3.0   # how long a check must stay failing before solve (catches "passes by itself")
@@ -64,7 +64,8 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
     except Exception as e:  # noqa: BLE001
         for s in samplers.values():
             s.stop()
-        return StepReport(step_id, "failed", "solve", f"solve failed: {e}", seconds=time.monotonic() - t0)
+        outs = [e.outcome] if isinstance(e, WaitFailed) else []
+        return StepReport(step_id, "failed", "solve", f"solve failed: {e}", outs, time.monotonic() - t0)
     rep.outcomes = sess.check_step(step, samplers)
     for s in samplers.values():
         s.stop()

@@ -58,13 +58,15 @@ def parse_wget(stdout: str, stderr: str, exit_code: int | None, at: float = 0.0)
             k, v = s.split(":", 1)
             headers[k.strip().lower()] = v.strip()
     if status is None:
-        err = " ".join(x for x in stderr.splitlines() if x.startswith("wget:")) or stderr.strip() or f"exit {exit_code}"
+        err = " ".join(x for x in stderr.splitlines() if x.startswith("wget:")) or stderr.strip() or (
+            "timed out" if exit_code in (124, 143) else f"wget exited with {exit_code}")
         return HttpResponse(None, error=err, at=at)
     return HttpResponse(status, headers, stdout, at=at)
 
 
 def wget_command(spec: HttpSpec) -> list[str]:
-    cmd = ["wget", "-S", "-O", "-", "-T", str(max(1, int(spec.request_timeout)))]
+    """busybox wget; its own -T option crashes this static build, so `timeout` bounds the request."""
+    cmd = ["timeout", str(max(1, int(spec.request_timeout))), "wget", "-S", "-O", "-"]
     if spec.host:
         cmd += ["--header", f"Host: {spec.host}"]
     if spec.url.startswith("https"):

@@ -25,9 +25,11 @@ def test_parse_wget_success_and_error_status():
     assert r.status is None and "Connection refused" in r.error
 
 
-def test_wget_command_sets_host_and_tls_flags():
+def test_wget_command_sets_host_timeout_and_tls_flags():
     cmd = wget_command(HttpSpec.model_validate({"url": "https://web/", "host": "a.b", "request_timeout": "3s"}))
-    assert cmd[:6] == ["wget", "-S", "-O", "-", "-T", "3"] and "Host: a.b" in cmd and "--no-check-certificate" in cmd
+    assert cmd[:6] == ["timeout", "3", "wget", "-S", "-O", "-"] and "-T" not in cmd
+    assert "Host: a.b" in cmd and "--no-check-certificate" in cmd and cmd[-1] == "https://web/"
+    assert parse_wget("", "", 143).error == "timed out"
 
 
 def test_placeholders_and_namespace_names():
