@@ -12,7 +12,10 @@ from typing import Optional
 
 import typer
 
-from runner.cluster.client import ClusterUnavailable, Kube, connect
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import DynamicApiError
+
+from runner.cluster.client import ClusterUnavailable, Kube, connect, describe_error
 from runner.engine import Session
 from runner.i18n import detect
 from runner.loader import LabError, LoadedLab, find_lab, load_all, repo_root
@@ -301,6 +304,11 @@ def main() -> None:
     except (LabError, ClusterUnavailable) as e:
         print(f"kubelab: {e}" if isinstance(e, ClusterUnavailable) else str(e), file=sys.stderr)
         sys.exit(2)
+    except (ApiException, DynamicApiError, TimeoutError, LookupError, ValueError, RuntimeError, OSError) as e:
+        if os.environ.get("KUBELAB_DEBUG"):
+            raise
+        print(f"kubelab: {describe_error(e)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

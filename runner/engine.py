@@ -15,7 +15,7 @@ from runner.checks.base import Result
 from runner.checks.invariant import pods_sample
 from runner.cluster import objects as kobj
 from runner.cluster import probes
-from runner.cluster.client import Kube
+from runner.cluster.client import Kube, describe_error
 from runner.cluster.diagnose import diagnose
 from runner.cluster.informer import Informer, Informers
 from runner.cluster.reset import reset_namespace
@@ -220,7 +220,7 @@ class Session:
         try:
             return probes.http_probe(self.kube, self.namespace, spec)
         except Exception as e:  # noqa: BLE001 - an exec/transport failure is a failed request, not a crash
-            return http_check.HttpResponse(None, error=f"{type(e).__name__}: {e}", at=time.monotonic())
+            return http_check.HttpResponse(None, error=describe_error(e), at=time.monotonic())
 
     def sources(self, c: Check) -> tuple[list[Informer], float]:
         """Informers whose changes should re-evaluate the check, and the longest wait between evaluations."""
@@ -257,7 +257,7 @@ class Session:
                 pod = self.pick_pod(s)
                 return exec_check.evaluate(s, probes.pod_exec(self.kube, self.namespace, pod, s.command, s.container))
         except Exception as e:  # noqa: BLE001
-            return Result.failed(f"{c.label()}: {type(e).__name__}: {e}", [str(e)])
+            return Result.failed(f"{c.label()}: {describe_error(e)}", [describe_error(e)])
         raise ValueError(f"{c.kind} is evaluated by its sampler")
 
     def wait_many(self, checks: list[Check], timeout: float,

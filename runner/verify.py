@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from runner.cluster.client import Kube
+from runner.cluster.client import Kube, describe_error
 from runner.engine import Outcome, Session, WaitFailed
 from runner.loader import LoadedLab
 
@@ -43,7 +43,7 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
     try:
         sess.apply(step)
     except Exception as e:  # noqa: BLE001 - reported as the step's failure
-        return StepReport(step_id, "failed", "apply", f"apply failed: {e}", seconds=time.monotonic() - t0)
+        return StepReport(step_id, "failed", "apply", f"apply failed: {describe_error(e)}", seconds=time.monotonic() - t0)
     plain = [c for c in step.check if c.kind != "invariant"]
     if step.check and step.check_cannot_fail:
         rep.status, rep.message = "declared", f"check cannot fail: {step.check_cannot_fail}"
@@ -65,7 +65,7 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
         for s in samplers.values():
             s.stop()
         outs = [e.outcome] if isinstance(e, WaitFailed) else []
-        return StepReport(step_id, "failed", "solve", f"solve failed: {e}", outs, time.monotonic() - t0)
+        return StepReport(step_id, "failed", "solve", f"solve failed: {e if isinstance(e, WaitFailed) else describe_error(e)}", outs, time.monotonic() - t0)
     rep.outcomes = sess.check_step(step, samplers)
     for s in samplers.values():
         s.stop()
@@ -92,13 +92,13 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: f
             if rep.status == "failed":
                 break         # later steps build on this one
     except Exception as e:  # noqa: BLE001 - a lab-level error (cluster gone, namespace stuck) is reported
-        report.error = f"{type(e).__name__}: {e}"
+        report.error = describe_error(e)
     finally:
         if not keep:
             try:
                 report.reset = sess.reset()
             except Exception as e:  # noqa: BLE001
-                report.error = report.error or f"reset failed: {e}"
+                report.error = report.error or f"reset failed: {describe_error(e)}"
         sess.close()
     report.seconds = time.monotonic() - t0
     return report

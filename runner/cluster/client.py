@@ -58,6 +58,22 @@ def status_of(exc: BaseException) -> int | None:
     return None
 
 
+def describe_error(exc: BaseException) -> str:
+    """One line for an exception; API errors become the apiserver's own message (e.g. 422 ... already allocated)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, (str, bytes)) and body:
+        try:
+            import json
+            data = json.loads(body)
+            return f"{data.get('code', status_of(exc))} {data.get('reason', '')}: {data.get('message', '')}".strip()
+        except ValueError:
+            pass
+    st = status_of(exc)
+    if st is not None:
+        return f"{st} {getattr(exc, 'reason', '') or ''}".strip()
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
 def is_transient(exc: BaseException) -> bool:
     """Connection resets, apiserver restarts, throttling and 5xx are worth retrying; 4xx are not."""
     if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
