@@ -65,10 +65,11 @@ build_node_base() {
 # Import the image tarballs the way kind's own node-image build does: containerd in a build
 # container, `ctr images import --no-unpack` with the pinned label, then commit.
 build_node() {
-  local images=$1/../images id
+  local images id
   images=$(bash "$BUILD_DIR/images.sh" cluster)
   id=$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined "$NODE_BASE" infinity)
-  trap 'docker rm -f -v "$id" >/dev/null 2>&1 || true' EXIT  # stages run in a subshell: this is its exit
+  BUILD_CTR=$id  # global: the EXIT trap runs after this function's locals are gone
+  trap 'docker rm -f -v "$BUILD_CTR" >/dev/null 2>&1 || true' EXIT  # stages run in a subshell: this is its exit
   docker exec "$id" bash -c 'nohup containerd >/var/log/containerd-build.log 2>&1 &'
   docker exec "$id" bash -c 'for i in $(seq 60); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
   for t in "$images"/*.tar; do
