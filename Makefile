@@ -46,7 +46,7 @@ test-cluster: setup cluster
 
 test: setup cluster  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
-	$(call pytest,tests/unit tests/cluster labs -v --junitxml=$(JUNIT))
+	$(call pytest,tests/unit tests/cluster labs tests/fixtures/labs -v --junitxml=$(JUNIT))
 
 bench: setup cluster
 	bash benchmarks/cluster.sh

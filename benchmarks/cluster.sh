@@ -26,6 +26,8 @@ if [ -n "${cold:-}" ]; then
 fi
 echo "warm create (cache full, cluster deleted first): ${warm}s"
 echo "reuse (cluster already healthy): ${reuse}s"
+[ -n "${cold:-}" ] && awk -v w="$warm" -v c="$cold" 'BEGIN {printf "warm create / cold build+create: %.3f\n", w / c}'
+awk -v r="$reuse" -v w="$warm" 'BEGIN {printf "reuse / warm create: %.3f\n", r / w}'
 echo "memory per node container:"; echo "$mem" | sed 's/^/  /'
 echo "$mem" | awk '{v=$2; u=v; gsub(/[0-9.]/,"",u); gsub(/[^0-9.]/,"",v); m=(u=="GiB")?v*1024:(u=="KiB")?v/1024:v; t+=m}
   END {printf "memory total: %.0f MiB\n", t}'
