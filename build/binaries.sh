@@ -29,10 +29,12 @@ build_kubernetes() {
     $k/cmd/kube-apiserver $k/cmd/kube-controller-manager $k/cmd/kube-scheduler $k/cmd/kube-proxy \
     $k/cmd/kubelet $k/cmd/kubeadm $k/cmd/kubectl $k/test/images/agnhost
   # The pause container comes from the C source shipped in the Kubernetes module.
+  need_debs gcc libc6-dev
   gcc -Os -static -DVERSION="$PAUSE_VERSION" -o "$1/pause" "$(src_of "$k@$K8S_VERSION")/build/pause/linux/pause.c"
 }
 
 build_runtime() {
+  need_debs gcc libseccomp-dev pkg-config
   local c=github.com/containerd/containerd/v2
   CGO_ENABLED=0 GOFLAGS="$GOFLAGS -tags=no_aufs,no_zfs,no_btrfs,no_devmapper" gobuild "$1" "$c@$CONTAINERD_VERSION" \
     "$CONTAINERD_VERSION" "-X $c/version.Version=$CONTAINERD_VERSION" $c/cmd/containerd $c/cmd/containerd-shim-runc-v2 $c/cmd/ctr
@@ -64,12 +66,14 @@ build_traefik() {
   CGO_ENABLED=0 gobuild "$1" "$t@$TRAEFIK_VERSION" "$TRAEFIK_VERSION" "-X $t/pkg/version.Version=$TRAEFIK_VERSION" $t/cmd/traefik
 }
 
-self=$(cat "$0" "$BUILD_DIR/gowrap.py" | sha256sum)  # content only: clones live in other folders
-K8S_BIN=$(key bin-kubernetes "$K8S_VERSION" "$PAUSE_VERSION" "$self")
-RUNTIME_BIN=$(key bin-runtime "$CONTAINERD_VERSION" "$RUNC_VERSION" "$CRICTL_VERSION" "$CNI_PLUGINS_VERSION" "$self")
-ADDONS_BIN=$(key bin-addons "$ETCD_VERSION" "$COREDNS_VERSION" "$LOCAL_PATH_VERSION" "$self")
-KIND_BIN=$(key bin-kind "$KIND_VERSION" "$self")
-TRAEFIK_BIN=$(key bin-traefik "$TRAEFIK_VERSION" "$self")
+# Each key holds the stage's pins and its recipe (the shell functions it runs), so editing one stage
+# rebuilds that stage alone.
+recipe() { declare -f gobuild src_of "$@"; cat "$BUILD_DIR/gowrap.py"; }
+K8S_BIN=$(key bin-kubernetes "$K8S_VERSION" "$PAUSE_VERSION" "$(recipe k8s_ldflags build_kubernetes)")
+RUNTIME_BIN=$(key bin-runtime "$CONTAINERD_VERSION" "$RUNC_VERSION" "$CRICTL_VERSION" "$CNI_PLUGINS_VERSION" "$(recipe build_runtime)")
+ADDONS_BIN=$(key bin-addons "$ETCD_VERSION" "$COREDNS_VERSION" "$LOCAL_PATH_VERSION" "$(recipe build_addons)")
+KIND_BIN=$(key bin-kind "$KIND_VERSION" "$(recipe build_kind)")
+TRAEFIK_BIN=$(key bin-traefik "$TRAEFIK_VERSION" "$(recipe build_traefik)")
 
 case "${1:-all}" in
   paths) declare -p K8S_BIN RUNTIME_BIN ADDONS_BIN TRAEFIK_BIN KIND_BIN | sed 's/^declare -- //' ;;

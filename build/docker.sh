@@ -4,13 +4,8 @@
 
 docker info >/dev/null 2>&1 && { say "docker: daemon answers"; exit 0; }
 
-if ! command -v dockerd >/dev/null; then
-  say "docker: installing Debian's docker.io"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOGS/apt.log" 2>&1
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io jq >>"$LOGS/apt.log" 2>&1 ||
-    die "apt-get install docker.io failed; see $LOGS/apt.log"
-fi
-command -v jq >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >>"$LOGS/apt.log" 2>&1
+command -v dockerd >/dev/null || need_debs docker.io
+need_debs jq
 
 # The runc wrapper is dockerd's default runtime: kind's --privileged nodes need it
 # where the capability bounding set is short (it is a no-op elsewhere).

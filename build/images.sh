@@ -50,7 +50,7 @@ busybox_root() {
   local d=$1 deb=$CACHE/debs/busybox-static.deb
   if [ ! -f "$deb" ]; then
     mkdir -p "$CACHE/debs"
-    (cd "$CACHE/debs" && apt-get download busybox-static >/dev/null && mv busybox-static_*.deb busybox-static.deb)
+    (cd "$CACHE/debs" && apt_get download busybox-static >/dev/null && mv busybox-static_*.deb busybox-static.deb)
   fi
   mkdir -p "$d/x" "$d/root/bin" "$d/root/etc" "$d/root/tmp"
   dpkg-deb -x "$deb" "$d/x"

@@ -44,3 +44,19 @@ stage() {
   say "$name: done in $(( $(date +%s) - s0 ))s"
   echo "$name $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
 }
+
+# need_debs PKG...: install Debian packages that are missing (apt lists refreshed once if needed).
+need_debs() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  apt_get install -y -qq "${missing[@]}" >>"$LOGS/apt.log" 2>&1 || die "apt-get install ${missing[*]} failed; see $LOGS/apt.log"
+}
+
+# apt_get ARGS...: apt-get, retried once after `apt-get update` (a new machine may have no lists yet).
+apt_get() {
+  DEBIAN_FRONTEND=noninteractive apt-get "$@" && return 0
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$LOGS/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get "$@"
+}

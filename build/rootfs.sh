@@ -12,7 +12,7 @@ mirror() {
 }
 
 build_rootfs() {
-  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap
+  need_debs debootstrap
   local m; m=$(mirror); [ -n "$m" ] || die "no Debian mirror found in apt's sources"
   debootstrap --variant=minbase --include="$PACKAGES" "$DEBIAN_SUITE" "$1/root" "$m"
   # Trim what a node never uses; keep the tarball small.
