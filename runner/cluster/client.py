@@ -84,7 +84,7 @@ def is_transient(exc: BaseException) -> bool:
 
 def retrying(deadline: float = 30.0) -> Callable[[Callable[..., T]], Callable[..., T]]:
     return retry(retry=retry_if_exception(is_transient), stop=stop_after_delay(deadline),
-                 wait=wait_exponential_jitter(initial=0.2, max=3.0), reraise=True)
+                 wait=wait_exponential_jitter(multiplier=0.2, max=3.0, jitter=0.2), reraise=True)
 
 
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
