@@ -243,7 +243,9 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
                    f" [{rep.seconds:.1f}s]", style)
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        reports = list(pool.map(lambda l: verify_lab(kube, l, window=window, keep=keep, on_step=on_step), loaded))
+        learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]
+        reports = list(pool.map(lambda lab: verify_lab(kube, lab, learner=learner, window=window, keep=keep,
+                                                       on_step=on_step), loaded))
     failed = [r for r in reports if not r.ok]
     for r in reports:
         for line in failure_lines(r):
