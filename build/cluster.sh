@@ -64,9 +64,11 @@ load_lab_images() {
 publish() {
   "$KIND" get kubeconfig --name "$NAME" >"$KUBECONFIG_OUT"
   eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
-  # Learners type kubectl: offer the one matching the cluster where none is installed by us yet.
-  if [ -x "$K8S_BIN/kubectl" ] && [ -w /usr/local/bin ] && [ ! -e /usr/local/bin/kubectl ]; then
-    ln -sf "$K8S_BIN/kubectl" /usr/local/bin/kubectl
+  # Learners type kubectl: offer the one matching the cluster, unless someone else's is there.
+  local link=/usr/local/bin/kubectl
+  if [ -x "$K8S_BIN/kubectl" ] && [ -w /usr/local/bin ] &&
+     { [ ! -e "$link" ] || [[ "$(readlink "$link")" == "$CACHE"/* ]]; }; then
+    ln -sfn "$K8S_BIN/kubectl" "$link"
   fi
   say "cluster $NAME ready; kubeconfig: $KUBECONFIG_OUT (also merged into ~/.kube/config as context kind-$NAME)"
 }

@@ -14,22 +14,7 @@ image() {
   while [ "$1" != "--" ]; do tags+=("$1"); shift; done; ctx=$2
   local args=(); for t in "${tags[@]}"; do args+=(-t "$t"); done
   docker build -q "${args[@]}" "$ctx"
-  local tar=$OUT/$(basename "$ctx").tar
-  docker save -o "$tar" "${tags[@]}"
-  qualify "$tar"
-}
-
-# qualify TAR: docker save shortens docker.io names (kindest/x:1, busybox:1) and containerd's import
-# then leaves such images unnamed; write the full names into the archive's manifest.json.
-qualify() {
-  local tmp; tmp=$(mktemp -d)
-  tar -xf "$1" -C "$tmp"
-  jq -c 'map(.RepoTags |= map(
-    if (split("/")[0] | test("[.:]") or . == "localhost") then .
-    elif contains("/") then "docker.io/" + . else "docker.io/library/" + . end))' \
-    <"$tmp/manifest.json" >"$tmp/m" && mv "$tmp/m" "$tmp/manifest.json"
-  tar -cf "$1" -C "$tmp" .
-  rm -rf "$tmp"
+  docker save -o "$OUT/$(basename "$ctx").tar" "${tags[@]}"
 }
 
 # simple NAME SRC_BINARY PATH_IN_IMAGE TAG...: FROM scratch + one static binary as the entrypoint.
