@@ -53,7 +53,7 @@ class Sampler:
         self.samples: list[Any] = []
         self.start = time.monotonic()
         self._stop = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._inf: Informer | None = None
         if self.spec.pods:
             sel = Target(kind="Pod", selector=self.spec.pods.selector).selector_str()
@@ -67,6 +67,7 @@ class Sampler:
         if not self._stop.is_set():
             with self._lock:
                 self.samples.append(pods_sample(time.monotonic(), objs))
+                self._lock.notify_all()
 
     def _probe_loop(self) -> None:
         while not self._stop.is_set():
@@ -75,7 +76,13 @@ class Sampler:
             with self._lock:
                 if not self._stop.is_set():
                     self.samples.append(r)
+                    self._lock.notify_all()
             self._stop.wait(max(0.0, self.spec.every - (time.monotonic() - t0)))
+
+    def wait_samples(self, timeout: float) -> None:
+        """A step can finish faster than min_samples periods: keep sampling a little before judging."""
+        with self._lock:
+            self._lock.wait_for(lambda: len(self.samples) >= self.spec.min_samples, timeout=timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -316,6 +323,7 @@ class Session:
                 r = Result.failed(f"{c.label()}: not sampled (invariants are observed while the step runs)")
             else:
                 if all(o.result.ok for o in outs):
+                    sampler.wait_samples(min(c.timeout or self.lab.defaults.timeout, timeout_cap or 1e9))
                     sampler.stop()
                 r = sampler.result()
             outs.append(Outcome(c.label(), "invariant", r, time.monotonic() - (sampler.start if sampler else 0)))
