@@ -14,8 +14,20 @@ mkdir -p "$CACHE/docker"
 cat >"$CACHE/docker/daemon.json" <<JSON
 {"runtimes": {"kubelab-runc": {"path": "/usr/local/bin/kubelab-runc"}}, "default-runtime": "kubelab-runc"}
 JSON
+# A dockerd that is still starting or shutting down would make a second one fail: let it finish.
+for _ in $(seq 60); do
+  pgrep -x dockerd >/dev/null || break
+  docker info >/dev/null 2>&1 && { say "docker: daemon answers"; exit 0; }
+  sleep 1
+done
 say "docker: starting dockerd (log: $LOGS/dockerd.log)"
-nohup dockerd --config-file "$CACHE/docker/daemon.json" >"$LOGS/dockerd.log" 2>&1 &
-for _ in $(seq 60); do docker info >/dev/null 2>&1 && { say "docker: ready"; exit 0; }; sleep 1; done
+echo "--- $(date -u +%FT%TZ) kubelab starts dockerd" >>"$LOGS/dockerd.log"
+nohup dockerd --config-file "$CACHE/docker/daemon.json" >>"$LOGS/dockerd.log" 2>&1 &
+pid=$!
+for _ in $(seq 60); do
+  docker info >/dev/null 2>&1 && { say "docker: ready"; exit 0; }
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 1
+done
 tail -n 20 "$LOGS/dockerd.log" >&2
-die "dockerd did not answer within 60s; see $LOGS/dockerd.log"
+die "dockerd did not start; see $LOGS/dockerd.log"
