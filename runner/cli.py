@@ -214,6 +214,10 @@ def status(ctx: typer.Context) -> None:
         rows.append([lab.id, f"{done}/{n}", "finished" if p and p.finished else (p.step or "-") if p else "-"])
         c.out.record(lab=lab.id, completed=done, steps=n, current=p.step if p else None,
                      finished=bool(p and p.finished))
+    for lab_id, p in sorted(prog.items()):   # labs run by path (e.g. test fixtures) have progress too
+        if lab_id not in {lab.id for lab in labs}:
+            rows.append([lab_id, f"{len(p.completed)}", "finished" if p.finished else (p.step or "-")])
+            c.out.record(lab=lab_id, completed=len(p.completed), steps=None, current=p.step, finished=p.finished)
     c.out.table(f"progress ({c.learner or 'default'})", (["LAB", "DONE", "CURRENT"], rows))
     c.out.flush_json()
 

@@ -310,11 +310,24 @@ class Session:
                    timeout_cap: float | None = None) -> list[Outcome]:
         """All checks of a step: waited for in order; invariants judged last on what was sampled."""
         outs: list[Outcome] = []
-        for c in step.check:
-            if c.kind == "invariant":
-                continue
-            t = c.timeout or self.lab.defaults.timeout
-            outs.append(self.wait(c, min(t, timeout_cap) if timeout_cap else t))
+        plain = [c for c in step.check if c.kind != "invariant"]
+        limits = [min(c.timeout or self.lab.defaults.timeout, timeout_cap or 1e9) for c in plain]
+        t0 = time.monotonic()
+
+        def done(rs: list[Result]) -> bool:
+            # all pass, or one is still failing past its own timeout (the step cannot pass any more)
+            el = time.monotonic() - t0
+            return all(r.ok for r in rs) or any(not r.ok and el >= lim for r, lim in zip(rs, limits))
+
+        # all checks wait together, so a learner's check takes as long as the slowest one, not the sum
+        results = self.wait_many(plain, max(limits), done) if plain else []
+        elapsed = time.monotonic() - t0
+        for c, r, lim in zip(plain, results, limits):
+            diag: list[str] = []
+            if not r.ok:
+                r.details.insert(0, f"not passing after {elapsed:.0f}s (timeout {lim:g}s): {c.label()}")
+                diag = diagnose(self.kube, self.namespace, r.objects)
+            outs.append(Outcome(c.label(), c.kind, r, elapsed, diag))
         for i, c in enumerate(step.check):
             if c.kind != "invariant":
                 continue

@@ -69,16 +69,18 @@ def read_key(out: Out, sess: Session, step: Step, lang: str) -> str:
             return "q"          # EOF: behave like quit, progress is kept
         return line.strip().lower()[:1] or "\n"
     footer = msg("prompt", lang)
+    fd = sys.stdin.fileno()
     with cbreak():
+        termios.tcflush(fd, termios.TCIFLUSH)   # keys typed while a check ran are not answers to this prompt
         if not step.observe:
             out.line(footer, "bold")
-            return os.read(sys.stdin.fileno(), 1).decode(errors="ignore").lower()
+            return os.read(fd, 1).decode(errors="ignore").lower()
         with Live(live_group(observe_tables(sess, step, lang), footer), console=out.console,
                   refresh_per_second=4, transient=False) as live:
             while True:
-                r, _, _ = select.select([sys.stdin], [], [], 0.25)
+                r, _, _ = select.select([fd], [], [], 0.25)
                 if r:
-                    return os.read(sys.stdin.fileno(), 1).decode(errors="ignore").lower()
+                    return os.read(fd, 1).decode(errors="ignore").lower()
                 live.update(live_group(observe_tables(sess, step, lang), footer))
 
 
@@ -138,6 +140,7 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
                 for d in sess.solve(step):
                     out.line(f"  solve: {d}", "dim")
             t0 = time.monotonic()
+            out.line(f"... {msg('checking', lang)}", "dim")
             outs = sess.check_step(step, samplers, timeout_cap=check_cap)
             if all(o.result.ok for o in outs):
                 out.outcomes(outs)

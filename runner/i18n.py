@@ -16,6 +16,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "resume": {"en": "Resuming at step", "ko": "이어서 진행할 단계"},
     "saved": {"en": "Progress saved. Run the same command to resume.",
               "ko": "진행 상황이 저장되었습니다. 같은 명령으로 이어서 할 수 있습니다."},
+    "checking": {"en": "checking", "ko": "확인 중"},
     "objectives": {"en": "Objectives", "ko": "학습 목표"},
 }
 

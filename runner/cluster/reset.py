@@ -58,7 +58,8 @@ def reset_namespace(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str
     removed = delete_labelled(kube, namespace, COMMON_CLUSTER_KINDS + extra_kinds)
     try:
         call(ns_res.delete, name=namespace, propagation_policy="Background")
-        removed.append(f"Namespace/{namespace}")
+        if f"Namespace/{namespace}" not in removed:
+            removed.append(f"Namespace/{namespace}")
     except NotFoundError:
         pass
     if not _wait_gone(lambda: call(ns_res.get, name=namespace), timeout):
