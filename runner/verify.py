@@ -51,11 +51,14 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
         return StepReport(step_id, "failed", "must-fail", "only invariants: add a check that fails before solve "
                           "or declare check_cannot_fail", seconds=time.monotonic() - t0)
     elif plain:
-        results = sess.wait_many(plain, window, lambda rs: all(r.ok for r in rs))
-        if all(r.ok for r in results):
-            outs = [Outcome(c.label(), c.kind, r, window) for c, r in zip(plain, results)]
+        # Every check, not just the step as a whole, must fail before solve: a check that already
+        # passes proves nothing about the learner's work.
+        results = sess.wait_many(plain, window, lambda rs: any(r.ok for r in rs))
+        if any(r.ok for r in results):
+            outs = [Outcome(c.label(), c.kind, r, window) for c, r in zip(plain, results) if r.ok]
+            names = ", ".join(repr(o.label) for o in outs)
             return StepReport(step_id, "failed", "must-fail",
-                              "check passes before solve: it cannot tell whether the learner did the task "
+                              f"check {names} passes before solve: it cannot tell whether the learner did the task "
                               "(fix the check, or declare check_cannot_fail: <reason>)", outs,
                               time.monotonic() - t0)
     samplers = sess.start_samplers(step)
