@@ -261,7 +261,8 @@ class Session:
                         r.objects.append(("Service", host[0]))
                 return r
             if c.kind == "exec":
-                pod = self.pick_pod(s)
+                # A pod that is not Running fails at once: exec against it would be retried for 30s.
+                pod = self._running(s.pod_name) if s.pod_name else self.pick_pod(s)
                 return exec_check.evaluate(s, probes.pod_exec(self.kube, self.namespace, pod, s.command, s.container))
         except Exception as e:  # noqa: BLE001
             return Result.failed(f"{c.label()}: {describe_error(e)}", [describe_error(e)])
