@@ -92,7 +92,13 @@ def load_lab_file(path: Path, manifests_root: Path | None = None) -> LoadedLab:
     try:
         lab = Lab.model_validate(raw)
     except ValidationError as e:
-        raise LabError("\n".join(format_validation_error(path, e))) from None
+        lines = format_validation_error(path, e)
+        # one line: the root cause first (an unknown key usually explains the "needs exactly one of" after it)
+        lines.sort(key=lambda line: 0 if line.endswith("unknown field (typo?)") else 1)
+        more = f" (+{len(lines) - 1} more: KUBELAB_ALL_ERRORS=1 lists them)" if len(lines) > 1 else ""
+        if os.environ.get("KUBELAB_ALL_ERRORS"):
+            raise LabError("\n".join(lines)) from None
+        raise LabError(lines[0] + more) from None
     if lab.id != path.parent.name:
         raise LabError(f"{path}: id: expected the directory name {path.parent.name!r}, got {lab.id!r}")
     root = manifests_root if manifests_root is not None else path.parent.parent.parent / "manifests"
