@@ -39,7 +39,7 @@ def delete_labelled(kube: Kube, namespace: str, kinds: list[tuple[str, str]]) ->
                 removed.append(f"{kind}/{name}")
             except NotFoundError:
                 pass
-    return removed
+    return list(dict.fromkeys(removed))
 
 
 def _wait_gone(fetch: Any, timeout: float) -> bool:
@@ -78,7 +78,7 @@ def reset_namespace(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str
                 pass
             _wait_gone(lambda: call(pv_res.get, name=name), 30.0)
         removed.append(f"PersistentVolume/{name}")
-    return removed
+    return list(dict.fromkeys(removed))
 
 
 def leftovers(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]]) -> list[str]:
