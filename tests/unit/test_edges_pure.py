@@ -120,3 +120,32 @@ def test_self_signed_cert_has_sans():
     cert = x509.load_pem_x509_certificate(crt)
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
     assert sans == ["web.lab-x.localtest.me", "other"] and b"PRIVATE KEY" in key
+
+
+def test_transient_errors_are_retried_and_others_are_not():
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    from runner.cluster.client import describe_error, is_transient, retrying
+
+    assert is_transient(ApiException(status=429)) and is_transient(ApiException(status=503))
+    assert is_transient(urllib3.exceptions.ProtocolError("Connection reset by peer"))
+    assert is_transient(ConnectionResetError()) and not is_transient(ApiException(status=404))
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise ApiException(status=500)
+        return "ok"
+    assert retrying(5.0)(flaky)() == "ok" and len(calls) == 3
+
+    def forbidden():
+        calls.append(1)
+        raise ApiException(status=403, reason="Forbidden")
+    calls.clear()
+    try:
+        retrying(5.0)(forbidden)()
+    except ApiException as e:
+        assert describe_error(e) == "403 Forbidden"
+    assert len(calls) == 1
