@@ -39,7 +39,37 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.name == "lab.yaml" and file_path.parent.parent.name == "labs":
         return LabFile.from_parent(parent, path=file_path)
+    if file_path.name == "lab.yaml" and file_path.parent.parent.name == "broken-labs":
+        return BrokenLabFile.from_parent(parent, path=file_path)
     return None
+
+
+class BrokenLabFile(pytest.File):
+    """tests/fixtures/broken-labs/<id>: labs with a wrong solution; verify must fail and say where."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        path = self.path
+
+        def verify_must_fail(request: pytest.FixtureRequest, kubelab_kube: Kube) -> None:
+            loaded = load_lab_file(path)
+            report = verify_lab(kubelab_kube, loaded, window=request.config.getoption("kubelab_window"))
+            text = "\n".join(failure_lines(report))
+            assert not report.ok, f"{loaded.id}: verify passed but the lab's solution is broken"
+            failed = next(s for s in report.steps if s.status == "failed")
+            assert f"FAILED {loaded.id} / step {failed.step} /" in text, text
+            assert "check '" in text and ("expected" in text), text   # names the check, shows expected vs actual
+            _assert_clean(kubelab_kube, report.namespace, loaded)
+
+        item = pytest.Function.from_parent(self, name=f"verify_fails[{path.parent.name}]", callobj=verify_must_fail)
+        yield item
+
+
+def _assert_clean(kube: Kube, namespace: str, loaded: Any) -> None:
+    """After verify's reset nothing of the run may remain (namespace, labelled cluster objects, PVs)."""
+    from runner.cluster.reset import leftovers
+    from runner.engine import Session
+    left = leftovers(kube, namespace, Session(kube, loaded, "verify").cluster_kinds())
+    assert not left, f"reset left behind: {', '.join(left)}"
 
 
 class LabFile(pytest.File):
@@ -66,6 +96,7 @@ def run_lab(request: pytest.FixtureRequest, kube: Kube, path: Path) -> None:
         request.node.user_properties.append((f"step {s.step}", s.status))
     if not report.ok:
         pytest.fail("\n".join(failure_lines(report)), pytrace=False)
+    _assert_clean(kube, report.namespace, loaded)
 
 
 _lock = threading.Lock()
