@@ -148,6 +148,11 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
                 break
             out.line(msg("failed", lang), "bold red")
             out.outcomes(outs)
+            if any(o.kind == "invariant" and not o.result.ok for o in outs):
+                # a broken promise stays broken in these samples: watch afresh for the learner's next try
+                for s in samplers.values():
+                    s.stop()
+                samplers = sess.start_samplers(step)
             reveal_hint(out, sess, step, prog, lang)
             store.put(lab.id, prog)
         for s in samplers.values():
