@@ -46,7 +46,7 @@ test-cluster: setup cluster
 
 test: setup cluster  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
-	$(call pytest,tests/unit tests/cluster labs tests/fixtures/labs -v --junitxml=$(JUNIT))
+	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --junitxml=$(JUNIT) --kubelab-parallel 3)
 
 bench: setup cluster
 	bash benchmarks/cluster.sh

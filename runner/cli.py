@@ -24,7 +24,7 @@ from runner.render import Out
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Kubernetes labs on a live kind cluster, checked automatically.")
-cluster_app = typer.Typer(no_args_is_help=True, help="Start, stop or inspect the kind cluster (lead's scripts).")
+cluster_app = typer.Typer(no_args_is_help=True, help="Start, stop or inspect the kind cluster (build/cluster.sh).")
 app.add_typer(cluster_app, name="cluster")
 
 

@@ -2,8 +2,8 @@
 runs `kubelab verify` for that lab against the live cluster.
 
 The cluster comes from a session fixture built on pytest-kubernetes: an existing kubeconfig
-(--kubelab-kubeconfig, --k8s-kubeconfig, $KUBECONFIG, /tmp/kubelab-cluster/READY, ~/.kube/config)
-is wrapped as its "external" provider; with --kubelab-create-cluster and none found, the lead's
+(--kubelab-kubeconfig, --k8s-kubeconfig, $KUBECONFIG, the one `make cluster` writes, ~/.kube/config)
+is wrapped as its "external" provider; with --kubelab-create-cluster and none found,
 `make cluster` (our kind config) is run first. Loaded with `-p runner.pytest_plugin`
 (pyproject's addopts does it).
 """
@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from runner.cluster.client import READY_FILE, ClusterUnavailable, Kube, connect, resolve_kubeconfig
+from runner.cluster.client import ClusterUnavailable, Kube, connect, resolve_kubeconfig
 from runner.loader import LabError, load_lab_file, repo_root
 from runner.verify import LabReport, failure_lines, verify_lab
 
@@ -130,7 +130,7 @@ def kubelab_cluster(request: pytest.FixtureRequest, k8s_manager: Any) -> Any:
     path = opt("kubelab_kubeconfig") or opt("k8s_kubeconfig") or resolve_kubeconfig()
     if not path and opt("kubelab_create_cluster"):
         subprocess.run(["make", "-C", str(repo_root()), "cluster"], check=True)
-        path = READY_FILE.read_text().strip() if READY_FILE.is_file() else resolve_kubeconfig()
+        path = resolve_kubeconfig()
     if not path:
         pytest.fail("no kubeconfig for the lab cluster: start it (make cluster) or pass --kubelab-kubeconfig",
                     pytrace=False)

@@ -1,7 +1,7 @@
 """Connect to the cluster and retry transient API failures.
 
-Kubeconfig: --kubeconfig, else $KUBECONFIG, else the path the lead's cluster script writes to
-/tmp/kubelab-cluster/READY, else ~/.kube/config. Context: --context, else $KUBELAB_CONTEXT,
+Kubeconfig: --kubeconfig, else $KUBECONFIG, else the one `make cluster` writes
+(~/.cache/kubelab/kubeconfig, or under $KUBELAB_CACHE), else ~/.kube/config. Context: --context, else $KUBELAB_CONTEXT,
 else `kind-kubelab` when the kubeconfig has it, else the current context.
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
-READY_FILE = Path("/tmp/kubelab-cluster/READY")
+# Where build/cluster.sh writes the cluster's kubeconfig.
+CLUSTER_KUBECONFIG = Path(os.environ.get("KUBELAB_CACHE") or Path.home() / ".cache" / "kubelab") / "kubeconfig"
 DEFAULT_CONTEXT = "kind-kubelab"
 T = TypeVar("T")
 
@@ -31,12 +32,8 @@ def resolve_kubeconfig(explicit: str | None = None) -> str | None:
     env = os.environ.get("KUBECONFIG")
     if env:
         return env.split(os.pathsep)[0]
-    try:
-        ready = READY_FILE.read_text().strip()
-        if ready and Path(ready).is_file():
-            return ready
-    except OSError:
-        pass
+    if CLUSTER_KUBECONFIG.is_file():
+        return str(CLUSTER_KUBECONFIG)
     default = Path.home() / ".kube" / "config"
     return str(default) if default.is_file() else None
 

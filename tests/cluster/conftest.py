@@ -1,26 +1,21 @@
 """Fixtures for the live-cluster tests: an API client for kubelab's kind cluster and a scratch namespace."""
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from kubernetes import client, config
 
-
-def _kubeconfig() -> str:
-    cache = Path(os.environ.get("KUBELAB_CACHE", Path.home() / ".cache" / "kubelab"))
-    return os.environ.get("KUBELAB_KUBECONFIG", str(cache / "kubeconfig"))
+from runner.cluster.client import resolve_context, resolve_kubeconfig
 
 
 @pytest.fixture(scope="session")
 def api() -> client.ApiClient:
-    path = _kubeconfig()
-    if not Path(path).exists():
-        pytest.fail(f"no kubeconfig at {path}: run `make cluster` first")
-    return config.new_client_from_config(config_file=path)
+    path = resolve_kubeconfig()
+    if not path:
+        pytest.fail("no kubeconfig for the kubelab cluster: run `make cluster` first", pytrace=False)
+    return config.new_client_from_config(config_file=path, context=resolve_context(path))
 
 
 @pytest.fixture(scope="session")
