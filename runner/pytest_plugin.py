@@ -9,6 +9,7 @@ is wrapped as its "external" provider; with --kubelab-create-cluster and none fo
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--kubelab-kubeconfig", default=None, help="kubeconfig of the lab cluster")
     g.addoption("--kubelab-context", default=None, help="kubeconfig context (default kind-kubelab if present)")
     g.addoption("--kubelab-parallel", type=int, default=1, help="labs verified concurrently")
+    g.addoption("--kubelab-learner", default=os.environ.get("KUBELAB_LEARNER", "verify"),
+                help="learner name for the verify namespaces (lab-<id>-<learner>); CI jobs sharing a cluster differ here")
     g.addoption("--kubelab-window", type=float, default=3.0, help="seconds a check must keep failing before solve")
     g.addoption("--kubelab-create-cluster", action="store_true", help="run `make cluster` if no cluster is found")
     g.addoption("--kubelab-skip-live", action="store_true", help="collect labs but skip live verification")
@@ -52,7 +55,8 @@ class BrokenLabFile(pytest.File):
 
         def verify_must_fail(request: pytest.FixtureRequest, kubelab_kube: Kube) -> None:
             loaded = load_lab_file(path)
-            report = verify_lab(kubelab_kube, loaded, window=request.config.getoption("kubelab_window"))
+            report = verify_lab(kubelab_kube, loaded, request.config.getoption("kubelab_learner"),
+                                window=request.config.getoption("kubelab_window"))
             text = "\n".join(failure_lines(report))
             assert not report.ok, f"{loaded.id}: verify passed but the lab's solution is broken"
             failed = next(s for s in report.steps if s.status == "failed")
@@ -104,7 +108,7 @@ _lock = threading.Lock()
 
 def _verified(config: pytest.Config, kube: Kube, loaded: Any, session: pytest.Session) -> LabReport:
     """With --kubelab-parallel N, the first lab item verifies every collected lab N at a time."""
-    window = config.getoption("kubelab_window")
+    window, learner = config.getoption("kubelab_window"), config.getoption("kubelab_learner")
     parallel = config.getoption("kubelab_parallel")
     cache: dict[Path, LabReport] = config.__dict__.setdefault("_kubelab_reports", {})
     with _lock:
@@ -118,9 +122,9 @@ def _verified(config: pytest.Config, kube: Kube, loaded: Any, session: pytest.Se
                     continue
             with ThreadPoolExecutor(max_workers=parallel) as pool:
                 for p, rep in zip([p for p, _ in labs],
-                                  pool.map(lambda pl: verify_lab(kube, pl[1], window=window), labs)):
+                                  pool.map(lambda pl: verify_lab(kube, pl[1], learner, window=window), labs)):
                     cache[p] = rep
-    return cache.get(loaded.dir / "lab.yaml") or verify_lab(kube, loaded, window=window)
+    return cache.get(loaded.dir / "lab.yaml") or verify_lab(kube, loaded, learner, window=window)
 
 
 @pytest.fixture(scope="session")
