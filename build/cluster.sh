@@ -5,7 +5,7 @@ NAME=kubelab
 CONFIG_DIR=$REPO_DIR/manifests/cluster
 KUBECONFIG_OUT=$CACHE/kubeconfig
 
-kind_bin() { eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"; }
+kind_bin() { bash "$BUILD_DIR/binaries.sh" kind; eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"; }
 
 healthy() {
   "$KIND" get clusters 2>/dev/null | grep -qx "$NAME" || return 1
@@ -75,7 +75,6 @@ publish() {
 
 up() {
   bash "$BUILD_DIR/docker.sh"
-  bash "$BUILD_DIR/binaries.sh" kind
   KIND=$(kind_bin)
   if healthy; then
     say "reusing healthy cluster $NAME"
