@@ -39,9 +39,10 @@ def phase_is(*phases: str) -> Callable[[client.V1Pod], bool]:
     return lambda p: p.status.phase in phases
 
 
-def run_pod(core: client.CoreV1Api, ns: str, name: str, command: list[str], **spec: object) -> client.V1Pod:
+def run_pod(core: client.CoreV1Api, ns: str, name: str, command: list[str],
+            container: dict | None = None, **spec: object) -> client.V1Pod:
     container = client.V1Container(name="main", image=BUSYBOX, image_pull_policy="IfNotPresent", command=command,
-                                   **spec.pop("container", {}))
+                                   **(container or {}))
     pod = client.V1Pod(metadata=client.V1ObjectMeta(name=name, labels={"app": name}),
                        spec=client.V1PodSpec(containers=[container], restart_policy="Never", **spec))
     return core.create_namespaced_pod(ns, pod)
@@ -93,7 +94,6 @@ def test_pvc_binds_when_used_and_keeps_data(core: client.CoreV1Api, namespace: s
     run_pod(core, namespace, "writer", ["sh", "-c", "echo kubelab-$(hostname) > /data/f && cat /data/f"], **volume)
     assert wait_pod(core, namespace, "writer", phase_is("Succeeded", "Failed")).status.phase == "Succeeded"
     assert core.read_namespaced_persistent_volume_claim("data", namespace).status.phase == "Bound"
-    volume["container"] = {"volume_mounts": [client.V1VolumeMount(name="d", mount_path="/data")]}
     run_pod(core, namespace, "reader", ["cat", "/data/f"], **volume)
     assert wait_pod(core, namespace, "reader", phase_is("Succeeded", "Failed")).status.phase == "Succeeded"
     assert logs(core, namespace, "reader").strip() == "kubelab-writer"
