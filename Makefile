@@ -8,24 +8,25 @@ export KUBECONFIG ?= $(CACHE)/kubeconfig
 JUNIT ?= build-results/junit.xml
 FIRST_LAB ?= pod
 
-.PHONY: setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean
+.PHONY: setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e .
+	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
 setup: $(VENV)/.installed  ## Python environment with kubelab and its pinned dependencies
 
-cluster:  ## a ready kind cluster (reuses a healthy one; builds the node image when none can be pulled)
-	bash build/cluster.sh up
+# The same entry point an installed kubelab uses (it runs build/cluster.sh).
+cluster: setup  ## a ready kind cluster (reuses a healthy one; builds the node image when none can be pulled)
+	$(KUBELAB) cluster up
 
-cluster-down:
-	bash build/cluster.sh down
+cluster-down: setup
+	$(KUBELAB) cluster down
 
-cluster-status:
-	bash build/cluster.sh status
+cluster-status: setup
+	$(KUBELAB) cluster status
 
 node-image:  ## build kindest/node locally from Go modules and Debian packages
 	bash build/node-image.sh
@@ -47,6 +48,9 @@ test-cluster: setup cluster
 test: setup cluster  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
 	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --junitxml=$(JUNIT) --kubelab-parallel 3)
+
+schema: setup  ## regenerate schema/lab.schema.json from runner/schema.py (after changing the lab format)
+	$(PY) -m runner.schema_json
 
 bench: setup cluster
 	bash benchmarks/cluster.sh

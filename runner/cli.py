@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError
 from runner.cluster.client import ClusterUnavailable, Kube, connect, describe_error
 from runner.engine import Session
 from runner.i18n import detect
-from runner.loader import LabError, LoadedLab, find_lab, load_all, repo_root
+from runner.loader import LabError, LoadedLab, find_lab, load_all
 from runner.progress import ProgressStore
 from runner.render import Out
 
@@ -53,7 +52,11 @@ def main_options(ctx: typer.Context,
                  learner: Optional[str] = typer.Option(None, envvar="KUBELAB_LEARNER", help="learner name: own namespace and progress"),
                  lang: Optional[str] = typer.Option(None, help="language of lab text (en, ko; default: locale)"),
                  json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
-                 plain: bool = typer.Option(False, help="plain lines even on a TTY")) -> None:
+                 plain: bool = typer.Option(False, help="plain lines even on a TTY"),
+                 labs_dir: Optional[Path] = typer.Option(None, envvar="KUBELAB_LABS",
+                                                         help="the labs folder (default: ./labs)")) -> None:
+    if labs_dir:
+        os.environ["KUBELAB_LABS"] = str(labs_dir.resolve())   # read by runner.loader.labs_dir()
     mode = "json" if json_out else ("plain" if plain else None)
     ctx.obj = Ctx(kubeconfig, context, learner, detect(lang), Out(mode))
 
@@ -266,17 +269,13 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
 
 
 def _cluster_cmd(action: str) -> list[str]:
-    root = repo_root()
-    script = root / "build" / "cluster.sh"
-    if script.is_file():
-        return ["bash", str(script), action]
-    target = {"up": "cluster", "down": "cluster-down", "status": "cluster-status"}[action]
-    return ["make", "-C", str(root), target]
+    from runner.data import cluster_script
+    return ["bash", str(cluster_script()), action]
 
 
 @cluster_app.command("up")
 def cluster_up() -> None:
-    """Create the kind cluster (build/cluster.sh up, or make cluster)."""
+    """Create the kind cluster, or reuse a healthy one (build/cluster.sh up)."""
     raise typer.Exit(subprocess.call(_cluster_cmd("up")))
 
 
@@ -287,20 +286,9 @@ def cluster_down() -> None:
 
 
 @cluster_app.command("status")
-def cluster_status(ctx: typer.Context) -> None:
-    """Is the cluster reachable? (build/cluster.sh status if present, else an API call)."""
-    cmd = _cluster_cmd("status")
-    if cmd[0] == "bash" or shutil.which("make") and _has_make_target("cluster-status"):
-        raise typer.Exit(subprocess.call(cmd))
-    c: Ctx = ctx.obj
-    kube = c.kube()
-    v = kube.dyn.version.get("kubernetes", {})
-    c.out.line(f"cluster reachable: context {kube.context or 'current'}, Kubernetes {v.get('gitVersion', '?')}")
-
-
-def _has_make_target(target: str) -> bool:
-    mk = repo_root() / "Makefile"
-    return mk.is_file() and any(line.startswith(f"{target}:") for line in mk.read_text().splitlines())
+def cluster_status() -> None:
+    """Is the cluster healthy? Nodes and the kubeconfig path."""
+    raise typer.Exit(subprocess.call(_cluster_cmd("status")))
 
 
 def main() -> None:

@@ -66,15 +66,30 @@ def format_validation_error(path: Path, err: ValidationError) -> list[str]:
     return lines
 
 
-def repo_root() -> Path:
-    """KUBELAB_ROOT, else the nearest parent of cwd holding labs/, else the repo this package sits in."""
-    env = os.environ.get("KUBELAB_ROOT")
+def labs_dir() -> Path:
+    """The labs folder: --labs-dir / KUBELAB_LABS, else labs/ in the current folder or its nearest parent
+    that has one, else the labs/ of the checkout this package runs from (documented in docs/authoring.md)."""
+    env = os.environ.get("KUBELAB_LABS")
     if env:
         return Path(env).resolve()
+    if os.environ.get("KUBELAB_ROOT"):
+        return Path(os.environ["KUBELAB_ROOT"]).resolve() / "labs"
     for d in [Path.cwd(), *Path.cwd().parents]:
         if (d / "labs").is_dir():
-            return d
-    return Path(__file__).resolve().parent.parent
+            return d / "labs"
+    return Path(__file__).resolve().parent.parent / "labs"
+
+
+def repo_root() -> Path:
+    """The folder holding the labs folder (and, by default, manifests/)."""
+    return labs_dir().parent
+
+
+def manifests_dir(lab_dir: Path, lab_id: str) -> Path:
+    """A lab's manifests: its own manifests/ folder if it has one (a self-contained lab), else
+    manifests/<id>/ beside the labs folder (labs/<id>/lab.yaml -> manifests/<id>/)."""
+    own = lab_dir / "manifests"
+    return own if own.is_dir() else lab_dir.parent.parent / "manifests" / lab_id
 
 
 def load_lab_file(path: Path, manifests_root: Path | None = None) -> LoadedLab:
@@ -101,8 +116,8 @@ def load_lab_file(path: Path, manifests_root: Path | None = None) -> LoadedLab:
         raise LabError(lines[0] + more) from None
     if lab.id != path.parent.name:
         raise LabError(f"{path}: id: expected the directory name {path.parent.name!r}, got {lab.id!r}")
-    root = manifests_root if manifests_root is not None else path.parent.parent.parent / "manifests"
-    loaded = LoadedLab(lab=lab, dir=path.parent, manifests=root / lab.id)
+    manifests = manifests_root / lab.id if manifests_root is not None else manifests_dir(path.parent, lab.id)
+    loaded = LoadedLab(lab=lab, dir=path.parent, manifests=manifests)
     _check_files(path, loaded)
     return loaded
 
@@ -127,8 +142,8 @@ def _check_files(path: Path, loaded: LoadedLab) -> None:
 
 
 def discover(root: Path | None = None) -> list[Path]:
-    root = root or repo_root()
-    return sorted((root / "labs").glob("*/lab.yaml"))
+    """lab.yaml files in root/labs (root given) or in the labs folder."""
+    return sorted((root / "labs" if root else labs_dir()).glob("*/lab.yaml"))
 
 
 def load_all(root: Path | None = None) -> tuple[list[LoadedLab], list[str]]:
@@ -149,7 +164,7 @@ def find_lab(name: str, root: Path | None = None) -> LoadedLab:
         return load_lab_file(p)
     if (p / "lab.yaml").is_file():
         return load_lab_file(p / "lab.yaml")
-    candidate = (root or repo_root()) / "labs" / name / "lab.yaml"
+    candidate = (root / "labs" if root else labs_dir()) / name / "lab.yaml"
     if candidate.is_file():
         return load_lab_file(candidate)
     raise LabError(f"no lab named {name!r} (looked for {candidate})")

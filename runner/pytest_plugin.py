@@ -4,7 +4,7 @@ runs `kubelab verify` for that lab against the live cluster.
 The cluster comes from a session fixture built on pytest-kubernetes: an existing kubeconfig
 (--kubelab-kubeconfig, --k8s-kubeconfig, $KUBECONFIG, the one `make cluster` writes, ~/.kube/config)
 is wrapped as its "external" provider; with --kubelab-create-cluster and none found,
-`make cluster` (our kind config) is run first. Loaded with `-p runner.pytest_plugin`
+`kubelab cluster up` (our kind config) is run first. Loaded with `-p runner.pytest_plugin`
 (pyproject's addopts does it).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 
 from runner.cluster.client import ClusterUnavailable, Kube, connect, resolve_kubeconfig
-from runner.loader import LabError, load_lab_file, repo_root
+from runner.loader import LabError, load_lab_file
 from runner.verify import LabReport, failure_lines, verify_lab
 
 
@@ -31,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--kubelab-learner", default=os.environ.get("KUBELAB_LEARNER", "verify"),
                 help="learner name for the verify namespaces (lab-<id>-<learner>); CI jobs sharing a cluster differ here")
     g.addoption("--kubelab-window", type=float, default=3.0, help="seconds a check must keep failing before solve")
-    g.addoption("--kubelab-create-cluster", action="store_true", help="run `make cluster` if no cluster is found")
+    g.addoption("--kubelab-create-cluster", action="store_true", help="run `kubelab cluster up` if no cluster is found")
     g.addoption("--kubelab-skip-live", action="store_true", help="collect labs but skip live verification")
 
 
@@ -133,7 +133,8 @@ def kubelab_cluster(request: pytest.FixtureRequest, k8s_manager: Any) -> Any:
     opt = request.config.getoption
     path = opt("kubelab_kubeconfig") or opt("k8s_kubeconfig") or resolve_kubeconfig()
     if not path and opt("kubelab_create_cluster"):
-        subprocess.run(["make", "-C", str(repo_root()), "cluster"], check=True)
+        from runner.data import cluster_script
+        subprocess.run(["bash", str(cluster_script()), "up"], check=True)   # = kubelab cluster up
         path = resolve_kubeconfig()
     if not path:
         pytest.fail("no kubeconfig for the lab cluster: start it (make cluster) or pass --kubelab-kubeconfig",
