@@ -17,8 +17,6 @@ from pydantic import BaseModel
 from runner import schema as models
 from runner.schema_base import _DURATION
 
-SCHEMA_ID = "https://kubelab.dev/schema/lab.schema.json"  # an identifier only; editors use the file path
-
 _LANG_MAP = {"type": "object", "required": ["en"], "minProperties": 1,
              "propertyNames": {"not": {"const": "file"}},
              "additionalProperties": {"type": "string"},
@@ -96,7 +94,7 @@ def generate() -> dict[str, Any]:
     for name, short in _SHORT_FORMS.items():
         if name in defs:
             defs[name] = short(defs[name])
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "title": "kubelab lab (labs/<id>/lab.yaml)",
               "description": "Generated from runner/schema.py by `make schema`; format: docs/lab-format.md",
               **{k: v for k, v in schema.items() if k != "title"}}
