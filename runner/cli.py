@@ -58,7 +58,7 @@ def main_options(ctx: typer.Context,
     if labs_dir:
         os.environ["KUBELAB_LABS"] = str(labs_dir.resolve())   # read by runner.loader.labs_dir()
     mode = "json" if json_out else ("plain" if plain else None)
-    ctx.obj = Ctx(kubeconfig, context, learner, detect(lang), Out(mode))
+    ctx.obj = Ctx(kubeconfig, context, learner, detect(lang), Out(mode, detect(lang)))
 
 
 def _lab(c: Ctx, name: str) -> LoadedLab:
@@ -147,7 +147,8 @@ def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
     sess = Session(c.kube(), loaded, c.learner)
     try:
         s = sess.step(sid)
-        outs = sess.check_step(s, {}, timeout_cap=wait)
+        # invariants are judged on samples taken now; give up early once nothing changes any more
+        outs = sess.check_step(s, {}, timeout_cap=wait, quiet=5.0)
         ok = all(o.result.ok for o in outs)
         c.out.line(f"{loaded.id} / {sid}: {'PASS' if ok else 'FAIL'}", "bold green" if ok else "bold red")
         c.out.outcomes(outs)
@@ -169,7 +170,9 @@ def solve(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
     try:
         sess.prepare()
         s = sess.step(sid)
-        done = sess.apply(s) + sess.solve(s)
+        done = sess.apply(s)
+        sess.begin_step(s, fresh=False)     # values read at step start, kept if `run` started the step
+        done += sess.solve(s)
         for d in done:
             c.out.line(f"  {d}")
         store = c.store()
@@ -182,6 +185,33 @@ def solve(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
         store.put(loaded.id, prog)
         c.out.line(f"{loaded.id} / {sid}: solved")
         c.out.flush_json({"lab": loaded.id, "step": sid, "done": done})
+    finally:
+        sess.close()
+
+
+@app.command()
+def render(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a file of the lab (manifests/<id>/) or a path")) -> None:
+    """Print a manifest with ${NAMESPACE}, ${NODE_PORT}... filled in (e.g. | kubectl apply -f -)."""
+    from runner.learner_files import find_file, render_text
+    c: Ctx = ctx.obj
+    loaded = _lab(c, lab)
+    sess = Session(c.kube(), loaded, c.learner)
+    try:
+        sys.stdout.write(render_text(sess, find_file(loaded, file)))
+    finally:
+        sess.close()
+
+
+@app.command("apply")
+def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a file of the lab (manifests/<id>/) or a path")) -> None:
+    """Apply a manifest into the lab's namespace with ${NAMESPACE}, ${NODE_PORT}... filled in."""
+    from runner.learner_files import apply_file, find_file
+    c: Ctx = ctx.obj
+    loaded = _lab(c, lab)
+    sess = Session(c.kube(), loaded, c.learner)
+    try:
+        for d in apply_file(sess, find_file(loaded, file)):
+            c.out.line(f"{d} applied in {sess.namespace}")
     finally:
         sess.close()
 

@@ -4,25 +4,29 @@ The pure verdicts come from runner.checks.*; this module only gathers what they 
 """
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from runner.checks import absent, condition, count, event, exec as exec_check, http as http_check, invariant, match
+from runner.checks import absent, condition, count, event, exec as exec_check, http as http_check, match
 from runner.checks.base import Result
-from runner.checks.invariant import pods_sample
 from runner.cluster import objects as kobj
-from runner.cluster import probes
+from runner.cluster import nodeports, probes
 from runner.cluster.client import Kube, describe_error
 from runner.cluster.diagnose import diagnose
 from runner.cluster.informer import Informer, Informers
+from runner.cluster.rollout import rollout_undo
 from runner.cluster.reset import reset_namespace
 from runner.loader import LoadedLab
-from runner.placeholders import namespace_for, substitute, substitute_model
-from runner.schema import Action, Check, Step, Target
+from runner.placeholders import names_in, namespace_for, substitute, substitute_model
+from runner.sampler import Sampler
+from runner.stepvalues import StepValues
+from runner.schema import Action, Check, Step, Target, Text
 from runner.tls import tls_secret_manifest
+from runner.values import ValueMissing
 
 TICK_PROBE = 1.0      # http/exec look at things that are not API objects: re-probe at least this often
 TICK_SAFETY = 5.0     # even for watched objects, re-evaluate now and then (a watch can lag or restart)
@@ -43,55 +47,7 @@ class Outcome:
     result: Result
     elapsed: float
     diagnostics: list[str] = field(default_factory=list)
-
-
-class Sampler:
-    """Collects invariant samples while a step runs: pod states on every watch event, HTTP on a period."""
-
-    def __init__(self, session: "Session", check: Check) -> None:
-        self.session, self.spec = session, check.invariant
-        self.samples: list[Any] = []
-        self.start = time.monotonic()
-        self._stop = threading.Event()
-        self._lock = threading.Condition()
-        self._inf: Informer | None = None
-        if self.spec.pods:
-            sel = Target(kind="Pod", selector=self.spec.pods.selector).selector_str()
-            self._inf = session.informers.get("v1", "Pod", session.namespace, sel)
-            self._inf.add_listener(self._on_pods)
-            self._on_pods(self._inf.objects())
-        else:
-            threading.Thread(target=self._probe_loop, daemon=True, name="sampler-http").start()
-
-    def _on_pods(self, objs: list[dict[str, Any]]) -> None:
-        if not self._stop.is_set():
-            with self._lock:
-                self.samples.append(pods_sample(time.monotonic(), objs))
-                self._lock.notify_all()
-
-    def _probe_loop(self) -> None:
-        while not self._stop.is_set():
-            t0 = time.monotonic()
-            r = self.session.http(self.spec.http)
-            with self._lock:
-                if not self._stop.is_set():
-                    self.samples.append(r)
-                    self._lock.notify_all()
-            self._stop.wait(max(0.0, self.spec.every - (time.monotonic() - t0)))
-
-    def wait_samples(self, timeout: float) -> None:
-        """A step can finish faster than min_samples periods: keep sampling a little before judging."""
-        with self._lock:
-            self._lock.wait_for(lambda: len(self.samples) >= self.spec.min_samples, timeout=timeout)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._inf:
-            self._inf.remove_listener(self._on_pods)
-
-    def result(self) -> Result:
-        with self._lock:
-            return invariant.evaluate(self.spec, list(self.samples), self.start)
+    hint: Text | None = None          # the check's own hint (shown first when it fails)
 
 
 class Session:
@@ -100,21 +56,44 @@ class Session:
         self.kube, self.loaded, self.lab = kube, loaded, loaded.lab
         self.learner = learner
         self.namespace = namespace or namespace_for(self.lab.id, learner)
-        self.vars = {"NAMESPACE": self.namespace, "LAB": self.lab.id, "LEARNER": learner or ""}
+        self.vars = {"NAMESPACE": self.namespace, "LAB": self.lab.id, "LEARNER": learner or "",
+                     "HOST_SUFFIX": f"{self.namespace}.localtest.me"}
         self.informers = Informers(kube)
+        self.values = StepValues(self)
+        self.current: Step | None = None      # the step whose values:/checks are being judged
+        self.uses_node_port = "NODE_PORT" in loaded.lab.model_dump_json() or any(
+            "NODE_PORT" in p.read_text(errors="ignore") for p in loaded.manifests.glob("**/*.y*ml"))
         self._client_ready = False
         self._lock = threading.Lock()
 
     # --- lifecycle -----------------------------------------------------------------
     def step(self, step_id: str) -> Step:
-        """The step with ${NAMESPACE} & co. replaced everywhere."""
-        return substitute_model(self.lab.step(step_id), self.vars)
+        """The step with ${NAMESPACE} & co. replaced everywhere (escapes and step values stay for `final`)."""
+        if self.uses_node_port and "NODE_PORT" not in self.vars:
+            port = nodeports.current(self.kube, self.namespace)     # claimed by prepare (run, solve, verify)
+            if port:
+                self.vars["NODE_PORT"] = str(port)
+        self.current = substitute_model(self.lab.step(step_id), self.vars, final=False)
+        return self.current
+
+    def begin_step(self, step: Step, fresh: bool = True) -> None:
+        """After the step's apply: read its `at: start` values (see runner/stepvalues.py)."""
+        self.current = step
+        self.values.begin(step, fresh)
+
+    def final(self, model: Any) -> Any:
+        """The last placeholder pass over a check or action: step values read now, $${X} -> ${X}."""
+        data = model.model_dump(by_alias=True, exclude_unset=True)
+        extra = self.values.variables(self.current, names_in(data))    # may raise ValueMissing
+        return type(model).model_validate(substitute(data, {**self.vars, **extra}, final=True))
 
     def text(self, t: Any, lang: str) -> str:
         return substitute(self.loaded.text(t, lang), self.vars)
 
     def prepare(self) -> None:
         kobj.ensure_namespace(self.kube, self.namespace, self.lab.id)
+        if self.uses_node_port:
+            self.vars["NODE_PORT"] = str(nodeports.claim(self.kube, self.namespace))
 
     def close(self) -> None:
         self.informers.stop()
@@ -136,12 +115,13 @@ class Session:
         self.close()
         done = []
         for s in reversed(self.lab.steps):
-            for a in self.step(s.id).cleanup:
+            for a in substitute_model(self.lab.step(s.id), self.vars, final=False).cleanup:
                 try:
                     done += self.run_action(a)
                 except Exception as e:  # noqa: BLE001 - cleanup is best effort; leftovers are reported
                     if not kobj.is_not_found(e):
                         done.append(f"cleanup failed: {e}")
+        self.vars.pop("NODE_PORT", None)
         return done + reset_namespace(self.kube, self.namespace, self.cluster_kinds())
 
     # --- actions -------------------------------------------------------------------
@@ -154,6 +134,10 @@ class Session:
 
     def run_action(self, a: Action) -> list[str]:
         ns = self.namespace
+        if not (a.apply or a.wait):      # apply: load_documents does the final pass; wait: its check does
+            a = self.final(a)
+        if a.rollout_undo:
+            return rollout_undo(self.kube, ns, a.rollout_undo.name, a.rollout_undo.to_revision)
         if a.apply:
             return kobj.apply_docs(self.kube, kobj.load_documents(a.apply, self.loaded.manifests, self.vars), ns, self.lab.id)
         if a.delete:
@@ -214,8 +198,11 @@ class Session:
 
     def _running(self, name: str) -> str:
         pods = [o for o in self.informers.get("v1", "Pod", self.namespace).objects() if o["metadata"]["name"] == name]
-        if not pods or (pods[0].get("status") or {}).get("phase") != "Running":
-            raise LookupError(f"pod {name} is not Running")
+        if not pods:
+            raise LookupError(f"pod {name} does not exist in {self.namespace}")
+        phase = (pods[0].get("status") or {}).get("phase")
+        if phase != "Running":
+            raise LookupError(f"pod {name} is not Running ({phase or 'no phase yet'})")
         return name
 
     def http(self, spec: Any) -> http_check.HttpResponse:
@@ -225,9 +212,19 @@ class Session:
                     probes.ensure_client_pod(self.kube, self.namespace)
                     self._client_ready = True
         try:
-            return probes.http_probe(self.kube, self.namespace, spec)
+            r = probes.http_probe(self.kube, self.namespace, spec)
         except Exception as e:  # noqa: BLE001 - an exec/transport failure is a failed request, not a crash
             return http_check.HttpResponse(None, error=describe_error(e), at=time.monotonic())
+        if spec.tls and spec.tls.secret:
+            r.secret_cert = self.secret_cert(spec.tls.secret)
+        return r
+
+    def secret_cert(self, name: str) -> str | None:
+        """tls.crt of a Secret in the lab namespace (PEM), None when the Secret does not exist."""
+        objs = self.informers.get("v1", "Secret", self.namespace, None, name).objects()
+        if not objs:
+            return None
+        return base64.b64decode(((objs[0].get("data") or {}).get("tls.crt")) or "").decode("utf-8", "replace")
 
     def sources(self, c: Check) -> tuple[list[Informer], float]:
         """Informers whose changes should re-evaluate the check, and the longest wait between evaluations."""
@@ -241,7 +238,11 @@ class Session:
         return pods, TICK_PROBE
 
     def evaluate(self, c: Check) -> Result:
-        """One evaluation of one (already substituted) check; errors become failures with the reason."""
+        """One evaluation of one check; errors become failures with the reason."""
+        try:
+            c = self.final(c)
+        except ValueMissing as e:
+            return Result.failed(f"{c.label()}: {e}", [str(e)])
         s = c.spec
         try:
             if c.kind in ("match", "absent", "count", "condition"):
@@ -269,26 +270,42 @@ class Session:
         raise ValueError(f"{c.kind} is evaluated by its sampler")
 
     def wait_many(self, checks: list[Check], timeout: float,
-                  done: Callable[[list[Result]], bool]) -> list[Result]:
-        """Re-evaluate `checks` on every change of their sources until done(results) or timeout."""
+                  done: Callable[[list[Result]], bool], quiet: float | None = None) -> list[Result]:
+        """Re-evaluate `checks` on every change of their sources until done(results) or timeout.
+
+        quiet: also stop when nothing changed (the checks' objects, the namespace's pods and events)
+        for that long: a learner's check that cannot pass by waiting answers at once.
+        """
         trigger = threading.Event()
-        listen = lambda _objs: trigger.set()  # noqa: E731
+        last_change = [time.monotonic()]
+
+        def listen(_objs: Any) -> None:
+            last_change[0] = time.monotonic()
+            trigger.set()
         infs, tick = [], TICK_SAFETY
         for c in checks:
             i, t = self.sources(c)
             infs += i
             tick = min(tick, t)
+        if quiet is not None:
+            infs += [self.informers.get("v1", "Pod", self.namespace), self.informers.get("v1", "Event", self.namespace)]
+            tick = min(tick, quiet)
         for i in infs:
             i.add_listener(listen)
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = start + timeout
+        last_change[0] = start
         try:
             while True:
                 trigger.clear()
                 results = [self.evaluate(c) for c in checks]
-                remaining = deadline - time.monotonic()
-                if done(results) or remaining <= 0:
+                now = time.monotonic()
+                remaining = deadline - now
+                calm = quiet is not None and now - last_change[0] >= quiet
+                if done(results) or remaining <= 0 or calm:
                     return results
-                trigger.wait(min(tick, remaining))
+                wake = remaining if quiet is None else min(remaining, last_change[0] + quiet - now)
+                trigger.wait(max(0.05, min(tick, wake)))
         finally:
             for i in infs:
                 i.remove_listener(listen)
@@ -308,12 +325,19 @@ class Session:
         return {i: Sampler(self, c) for i, c in enumerate(step.check) if c.kind == "invariant"}
 
     def check_step(self, step: Step, samplers: dict[int, Sampler] | None = None,
-                   timeout_cap: float | None = None) -> list[Outcome]:
-        """All checks of a step: waited for in order; invariants judged last on what was sampled."""
+                   timeout_cap: float | None = None, quiet: float | None = None) -> list[Outcome]:
+        """All checks of a step: waited for together; invariants judged last on what was sampled.
+
+        quiet: give up early when the checks fail and nothing in the namespace changed for that long.
+        Without a sampler (a one-shot `kubelab check`) an invariant is judged on samples taken now.
+        """
+        self.current = step
         outs: list[Outcome] = []
         plain = [c for c in step.check if c.kind != "invariant"]
         limits = [min(c.timeout or self.lab.defaults.timeout, timeout_cap or 1e9) for c in plain]
         t0 = time.monotonic()
+        oneshot = {i: Sampler(self, c) for i, c in enumerate(step.check)
+                   if c.kind == "invariant" and (samplers or {}).get(i) is None}
 
         def done(rs: list[Result]) -> bool:
             # all pass, or one is still failing past its own timeout (the step cannot pass any more)
@@ -321,24 +345,26 @@ class Session:
             return all(r.ok for r in rs) or any(not r.ok and el >= lim for r, lim in zip(rs, limits))
 
         # all checks wait together, so a learner's check takes as long as the slowest one, not the sum
-        results = self.wait_many(plain, max(limits), done) if plain else []
+        results = self.wait_many(plain, max(limits), done, quiet) if plain else []
         elapsed = time.monotonic() - t0
         for c, r, lim in zip(plain, results, limits):
             diag: list[str] = []
             if not r.ok:
                 r.details.insert(0, f"not passing after {elapsed:.0f}s (timeout {lim:g}s): {c.label()}")
                 diag = diagnose(self.kube, self.namespace, r.objects)
-            outs.append(Outcome(c.label(), c.kind, r, elapsed, diag))
+            outs.append(Outcome(c.label(), c.kind, r, elapsed, diag, c.hint))
         for i, c in enumerate(step.check):
             if c.kind != "invariant":
                 continue
-            sampler = (samplers or {}).get(i)
-            if sampler is None:
-                r = Result.failed(f"{c.label()}: not sampled (invariants are observed while the step runs)")
-            else:
-                if all(o.result.ok for o in outs):
-                    sampler.wait_samples(min(c.timeout or self.lab.defaults.timeout, timeout_cap or 1e9))
-                    sampler.stop()
-                r = sampler.result()
-            outs.append(Outcome(c.label(), "invariant", r, time.monotonic() - (sampler.start if sampler else 0)))
+            sampler = (samplers or {}).get(i) or oneshot[i]
+            if all(o.result.ok for o in outs):
+                sampler.wait_samples(min(c.timeout or self.lab.defaults.timeout, timeout_cap or 1e9))
+                sampler.stop()
+            r = sampler.result()
+            if i in oneshot:
+                r.details.append("judged on samples taken during this check only; "
+                                 "`kubelab run` watches the promise for the whole step")
+            outs.append(Outcome(c.label(), "invariant", r, time.monotonic() - sampler.start, [], c.hint))
+        for smp in oneshot.values():
+            smp.stop()
         return outs

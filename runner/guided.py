@@ -12,18 +12,21 @@ from typing import Iterator
 
 from rich.live import Live
 
-from runner import views
-from runner.engine import Session
+from runner import hints, views
+from runner.engine import Outcome, Session
 from runner.i18n import msg
+from runner.placeholders import substitute
 from runner.progress import LabProgress, ProgressStore
 from runner.render import Out, live_group
-from runner.schema import Observe, Step
+from runner.schema import Observe, Step, Text
+
+QUIET = 5.0   # a learner's check gives up this long after the namespace stopped changing
 
 
 def observe_tables(sess: Session, step: Step, lang: str) -> list[tuple[str, views.Table]]:
     out = []
     for o in step.observe:
-        title = sess.text(o.title, lang) if o.title else o.view
+        title = sess.text(o.title, lang) if o.title else msg(f"view_{o.view}", lang)
         out.append((title, observe_rows(sess, o)))
     return out
 
@@ -40,8 +43,10 @@ def observe_rows(sess: Session, o: Observe) -> views.Table:
                                                   f"kubernetes.io/service-name={t.name}").objects())
     if o.view == "events":
         evs = sess.informers.get("v1", "Event", sess.namespace).objects()
+        # only the objects that exist now: a deleted (or deleted and recreated) object's events go
+        uids = {x["metadata"].get("uid") for x in sess.informer(t).objects()}
         return views.events([e for e in evs if (e.get("involvedObject") or {}).get("kind") == t.kind
-                             and (t.name is None or e["involvedObject"].get("name") == t.name)])
+                             and (e.get("involvedObject") or {}).get("uid") in uids])
     return views.objects(sess.informer(t).objects(), o.columns)
 
 
@@ -75,13 +80,15 @@ def read_key(out: Out, sess: Session, step: Step, lang: str) -> str:
         if not step.observe:
             out.line(footer, "bold")
             return os.read(fd, 1).decode(errors="ignore").lower()
-        with Live(live_group(observe_tables(sess, step, lang), footer), console=out.console,
-                  refresh_per_second=4, transient=False) as live:
+        def area():  # noqa: ANN202 - fitted to the terminal as it is now (it may be resized)
+            w, h = out.console.size
+            return live_group(observe_tables(sess, step, lang), footer, w, h, msg("more", lang))
+        with Live(area(), console=out.console, refresh_per_second=4, transient=False) as live:
             while True:
                 r, _, _ = select.select([fd], [], [], 0.25)
                 if r:
                     return os.read(fd, 1).decode(errors="ignore").lower()
-                live.update(live_group(observe_tables(sess, step, lang), footer))
+                live.update(area())
 
 
 def show_step(out: Out, sess: Session, step: Step, index: int, total: int, lang: str) -> None:
@@ -91,27 +98,36 @@ def show_step(out: Out, sess: Session, step: Step, index: int, total: int, lang:
     if step.task:
         task = sess.text(step.task.text, lang)
         if step.task.commands:
-            task += f"\n\n**{msg('try', lang)}:**\n\n" + "\n".join(f"    {c}" for c in step.task.commands)
+            task += f"\n\n**{msg('try', lang)}:**\n\n" + "\n".join(f"    {substitute(c, sess.vars)}"
+                                                                  for c in step.task.commands)
         out.panel(msg("task", lang), task, style="yellow")
 
 
-def reveal_hint(out: Out, sess: Session, step: Step, prog: LabProgress, lang: str) -> None:
-    n = prog.hints.get(step.id, 0)
-    if n < len(step.hints):
-        prog.hints[step.id] = n + 1
-        out.panel(f"{msg('hint', lang)} {n + 1}/{len(step.hints)}", sess.text(step.hints[n], lang), style="magenta")
-    else:
-        out.line(f"({msg('hint', lang)}: -)")
+def reveal_hint(out: Out, sess: Session, step: Step, prog: LabProgress, lang: str,
+                shown: list[Text], outs: list[Outcome] | None = None) -> None:
+    """One more hint: the failing checks' own hints first, then the step's hints in order."""
+    h = hints.next_hint(step, outs or [], shown)
+    if h is None:
+        out.line(f"({msg('hint', lang)}: {msg('no_more_hints', lang)})")
+        return
+    shown.append(h)
+    prog.hints[step.id] = prog.hints.get(step.id, 0) + 1
+    own = next((o.label for o in outs or [] if not o.result.ok and o.hint == h), None)
+    title = f"{msg('hint_for', lang)} {own}" if own else f"{msg('hint', lang)} {len(shown)}/{len(hints.ordered(step, outs or []))}"
+    out.panel(title, sess.text(h, lang), style="magenta")
 
 
 def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: str | None = None,
                check_cap: float = 15.0) -> int:
     lab = sess.lab
+    out.lang = lang
     prog = store.get(lab.id)
     ids = [s.id for s in lab.steps]
     first = start or (prog.step if prog.step in ids and not prog.finished else ids[0])
-    if start is None and prog.step and not prog.finished and prog.step != ids[0]:
-        out.line(f"{msg('resume', lang)}: {prog.step}", "bold")
+    resuming = start is None and bool(prog.step) and not prog.finished and prog.step in ids
+    if resuming and prog.step != ids[0]:
+        title = sess.text(lab.step(prog.step).title, lang)
+        out.line(f"{msg('resume', lang)} {ids.index(prog.step) + 1}/{len(ids)}: {title}", "bold")
     out.panel(sess.text(lab.title, lang), sess.text(lab.concept, lang) + "\n\n" + f"**{msg('objectives', lang)}:**\n\n"
               + "\n".join(f"- {sess.text(o, lang)}" for o in lab.objectives)
               + (("\n\n" + sess.text(lab.intro, lang)) if lab.intro else ""), style="blue")
@@ -123,7 +139,10 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
         store.put(lab.id, prog)
         show_step(out, sess, step, index, len(ids), lang)
         sess.apply(step)
+        # resuming this very step keeps the values read when it first started
+        sess.begin_step(step, fresh=not (resuming and index == ids.index(first)))
         samplers = sess.start_samplers(step)
+        shown: list[Text] = []
         if not step.check:
             out.line("[Enter]")
             read_key(out, sess, step, lang)
@@ -133,15 +152,19 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
                 out.line(msg("saved", lang))
                 return 0
             if key == "h":
-                reveal_hint(out, sess, step, prog, lang)
+                reveal_hint(out, sess, step, prog, lang, shown)
                 store.put(lab.id, prog)
                 continue
-            if key == "s":
-                for d in sess.solve(step):
-                    out.line(f"  solve: {d}", "dim")
             t0 = time.monotonic()
-            out.line(f"... {msg('checking', lang)}", "dim")
-            outs = sess.check_step(step, samplers, timeout_cap=check_cap)
+            if key == "s":
+                out.line(f"... {msg('solving', lang)}", "dim")
+                for d in sess.solve(step):
+                    out.line(f"  {msg('solve', lang)}: {d}", "dim")
+                # the solution's own pace: no cap, no early give-up
+                outs = sess.check_step(step, samplers)
+            else:
+                out.line(f"... {msg('checking', lang)}", "dim")
+                outs = sess.check_step(step, samplers, timeout_cap=check_cap, quiet=QUIET)
             if all(o.result.ok for o in outs):
                 out.outcomes(outs)
                 out.line(f"{msg('passed', lang)} ({time.monotonic() - t0:.1f}s)", "bold green")
@@ -153,7 +176,7 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
                 for s in samplers.values():
                     s.stop()
                 samplers = sess.start_samplers(step)
-            reveal_hint(out, sess, step, prog, lang)
+            reveal_hint(out, sess, step, prog, lang, shown, outs)
             store.put(lab.id, prog)
         for s in samplers.values():
             s.stop()
@@ -162,5 +185,6 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
         store.put(lab.id, prog)
     prog.finished, prog.step = True, None
     store.put(lab.id, prog)
-    out.panel(msg("done", lang), "", style="green")
+    out.panel(msg("done", lang), msg("done_body", lang).format(n=len(ids), lab=lab.id, ns=sess.namespace),
+              style="green")
     return 0

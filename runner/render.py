@@ -5,6 +5,7 @@ import json
 import sys
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -12,13 +13,16 @@ from rich.table import Table
 from rich.text import Text
 
 from runner.engine import Outcome
+from runner.fit import fit_columns, fit_rows
+from runner.i18n import localize_detail, msg
 from runner.views import Table as Rows
 
 
 class Out:
-    def __init__(self, mode: str | None = None) -> None:
+    def __init__(self, mode: str | None = None, lang: str = "en") -> None:
         # mode: rich | plain | json; default: rich on a TTY, plain otherwise
         self.mode = mode or ("rich" if sys.stdout.isatty() else "plain")
+        self.lang = lang          # runner words (PASS/FAIL, phrases in details); lab text is localized by the lab
         self.console = Console(highlight=False, soft_wrap=self.mode != "rich")
         self.records: list[dict[str, Any]] = []
 
@@ -69,12 +73,15 @@ class Out:
 
     def outcomes(self, outs: list[Outcome], verbose: bool = True) -> None:
         for o in outs:
-            mark = "PASS" if o.result.ok else "FAIL"
+            mark = msg("pass" if o.result.ok else "fail", self.lang)
             self.line(f"  {mark} {o.label}: {o.result.summary} ({o.elapsed:.1f}s)",
                       "green" if o.result.ok else "red")
             if not o.result.ok and verbose:
+                hint = o.hint.get(self.lang) if o.hint is not None else ""
+                if hint:
+                    self.line(f"      {msg('hint', self.lang)}: {hint}", "magenta")
                 for d in o.result.details + o.diagnostics:
-                    self.line(f"      {d}", diff_style(d))
+                    self.line(f"      {localize_detail(d, self.lang)}", diff_style(d))
 
 
 def diff_style(line: str) -> str | None:
@@ -90,7 +97,7 @@ def rich_table(title: str, rows: Rows) -> Table:
     headers, body = rows
     t = Table(title=title, title_justify="left", expand=False)
     for h in headers:
-        t.add_column(h)
+        t.add_column(h, no_wrap=True, overflow="ellipsis")
     for r in body:
         t.add_row(*r, style="bold" if headers[0] == "OWNER" and r[0] else None)  # group summary rows
     return t
@@ -98,10 +105,15 @@ def rich_table(title: str, rows: Rows) -> Table:
 
 def plain_table(title: str, rows: Rows) -> list[str]:
     headers, body = rows
-    widths = [max([len(h)] + [len(r[i]) for r in body if i < len(r)]) for i, h in enumerate(headers)]
-    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    # display width, not len(): a Korean character takes two cells
+    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in body if i < len(r)]) for i, h in enumerate(headers)]
+    fmt = lambda r: "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return [f"-- {title}", fmt(headers)] + [fmt(r) for r in body]
 
 
-def live_group(tables: list[tuple[str, Rows]], footer: str) -> Group:
-    return Group(*[rich_table(t, r) for t, r in tables], Text(footer, style="bold"))
+def live_group(tables: list[tuple[str, Rows]], footer: str, width: int = 10_000, height: int = 10_000,
+               more: str = "… {n} more") -> Group:
+    """The live area: tables fitted to width x height (the footer, the key prompt, always stays visible)."""
+    footer_lines = 1 + cell_len(footer) // max(width, 1)
+    fitted = fit_rows([(t, fit_columns(r, width)) for t, r in tables], height - footer_lines - 1, more)
+    return Group(*[rich_table(t, r) for t, r in fitted], Text(footer, style="bold"))

@@ -6,6 +6,7 @@ Every model forbids unknown keys so a typo is reported with its field path inste
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -14,151 +15,17 @@ from runner.schema_base import Strict, Text, _dur_validator, parse_duration
 
 __all__ = ["Strict", "Text", "parse_duration"]  # re-exported: callers import them from runner.schema
 
-# --- targets ----------------------------------------------------------------
-
-class Target(Strict):
-    """Which object(s): apiVersion + kind, and a name or a label selector."""
-    api_version: str = Field("v1", alias="apiVersion")
-    kind: str
-    name: str | None = None
-    selector: str | dict[str, str] | None = None
-    namespace: str | None = None  # default: the lab namespace; ignored for cluster-scoped kinds
-
-    @model_validator(mode="after")
-    def _name_xor_selector(self) -> "Target":
-        if self.name and self.selector:
-            raise ValueError("give either name or selector, not both")
-        return self
-
-    def selector_str(self) -> str | None:
-        if isinstance(self.selector, dict):
-            return ",".join(f"{k}={v}" for k, v in self.selector.items())
-        return self.selector
-
-    def describe(self) -> str:
-        what = self.name or (f"[{self.selector_str()}]" if self.selector else "*")
-        return f"{self.kind}/{what}"
-
-
-class Expr(Strict):
-    """A JMESPath expression on the object; passes if truthy, or if equal to `equals`."""
-    expr: str
-    equals: Any = None
-    has_equals: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _coerce(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"expr": v}
-        if isinstance(v, dict) and "equals" in v:
-            return {**v, "has_equals": True}
-        return v
-
-
-# --- checks -------------------------------------------------------------------
-
-class MatchSpec(Strict):
-    target: Target
-    fields: dict[str, Any] | None = None  # partial object: only the given fields must match
-    expr: list[Expr] = Field(default_factory=list)
-
-
-class AbsentSpec(Strict):
-    target: Target
-    fields: dict[str, Any] | None = None  # passes if no object matches these fields
-
-
-class CountSpec(Strict):
-    target: Target
-    fields: dict[str, Any] | None = None  # count only objects matching these fields
-    equals: int | None = None
-    min: int | None = None
-    max: int | None = None
-
-    @model_validator(mode="after")
-    def _some_bound(self) -> "CountSpec":
-        if self.equals is None and self.min is None and self.max is None:
-            raise ValueError("count needs equals, min or max")
-        return self
-
-
-class ConditionSpec(Strict):
-    target: Target
-    type: str
-    status: str = "True"
-    reason: str | None = None
-
-
-class EventSpec(Strict):
-    target: Target
-    reason: str
-    type: Literal["Normal", "Warning"] | None = None
-    message_contains: str | None = None
-
-
-class HttpSpec(Strict):
-    """HTTP request from a client pod in the lab namespace (from: cluster) or from this host (from: host)."""
-    from_: Literal["cluster", "host"] = Field("cluster", alias="from")
-    url: str
-    method: str = "GET"
-    host: str | None = None      # Host header (and SNI for https unless `sni` is set)
-    sni: str | None = None
-    status: int | list[int] | None = 200
-    body_contains: str | None = None
-    body_not_contains: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)  # header name -> substring of its value
-    request_timeout: float = 5.0
-
-    _t = _dur_validator("request_timeout")
-
-
-class ExecSpec(Strict):
-    """Run a command in a pod (by name or the first Running pod of a selector)."""
-    pod: Target | None = None
-    pod_name: str | None = Field(None, alias="podName")
-    container: str | None = None
-    command: list[str]
-    stdout_contains: str | None = None
-    stdout_not_contains: str | None = None
-    stdout_matches: str | None = None  # Python regex, searched
-    stdout_equals: str | None = None   # compared after strip()
-    exit_code: int | None = 0
-
-    @model_validator(mode="after")
-    def _where(self) -> "ExecSpec":
-        if not self.pod and not self.pod_name:
-            raise ValueError("exec needs pod (a target) or podName")
-        return self
-
-
-class PodsInvariant(Strict):
-    selector: str | dict[str, str]
-    ready_min: int | None = None   # ready pods never below this (once first reached)
-    total_max: int | None = None   # live (not terminating, not finished) pods never above this
-
-
-class InvariantSpec(Strict):
-    """Sampled while the step runs (verify: from just before solve until the checks pass)."""
-    every: float = 0.25
-    min_samples: int = 3
-    http: HttpSpec | None = None
-    pods: PodsInvariant | None = None
-
-    _e = _dur_validator("every")
-
-    @model_validator(mode="after")
-    def _one(self) -> "InvariantSpec":
-        if (self.http is None) == (self.pods is None):
-            raise ValueError("invariant needs exactly one of http, pods")
-        return self
-
+from runner.schema_checks import (  # noqa: E402,F401 - re-exported
+    AbsentSpec, ConditionSpec, CountSpec, EventSpec, ExecSpec, Expr, HttpSpec, InvariantSpec, MatchSpec,
+    PodsInvariant, Target, TlsAssert, ValueSpec)
+from runner.schema_checks import RESERVED_VALUES, VALUE_NAME  # noqa: E402
 
 CHECK_KINDS = ("match", "absent", "count", "condition", "event", "http", "exec", "invariant")
 
 
 class Check(Strict):
     name: str | None = None
+    hint: Text | None = None      # shown first when this check fails (before the step's hints)
     timeout: float | None = None  # default: lab defaults.timeout
     match: MatchSpec | None = None
     absent: AbsentSpec | None = None
@@ -197,7 +64,7 @@ class Check(Strict):
         if hasattr(s, "target"):
             return f"{self.kind} {s.target.describe()}"
         if self.kind == "http":
-            return f"http {s.url} from {s.from_}"
+            return f"http {s.url} from {s.from_}" + (" answers nothing" if s.no_answer else "")
         if self.kind == "exec":
             return f"exec {' '.join(s.command)}"
         return f"invariant http {s.http.url}" if s.http else f"invariant pods [{s.pods.selector}]"
@@ -240,6 +107,12 @@ class WaitSpec(Strict):
         return self
 
 
+class RolloutUndoSpec(Strict):
+    """Like `kubectl rollout undo deployment/<name> [--to-revision N]`."""
+    name: str
+    to_revision: int | None = None    # default: the revision before the current one
+
+
 class TlsSecretSpec(Strict):
     """Generate a self-signed certificate and key into a kubernetes.io/tls Secret."""
     name: str
@@ -247,7 +120,7 @@ class TlsSecretSpec(Strict):
     days: int = 30
 
 
-ACTION_KINDS = ("apply", "delete", "patch", "exec", "wait", "tls_secret")
+ACTION_KINDS = ("apply", "delete", "patch", "exec", "wait", "tls_secret", "rollout_undo")
 
 
 class Action(Strict):
@@ -257,6 +130,7 @@ class Action(Strict):
     exec: ExecSpec | None = None
     wait: WaitSpec | None = None
     tls_secret: TlsSecretSpec | None = None
+    rollout_undo: RolloutUndoSpec | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Action":
@@ -309,6 +183,7 @@ class Step(Strict):
     apply: list[ApplySpec] = Field(default_factory=list)
     task: Task | None = None
     observe: list[Observe] = Field(default_factory=list)
+    values: dict[str, ValueSpec] = Field(default_factory=dict)   # ${NAME} in checks, read from objects
     check: list[Check] = Field(default_factory=list)
     hints: list[Text] = Field(default_factory=list)
     solve: list[Action] = Field(default_factory=list)
@@ -321,6 +196,9 @@ class Step(Strict):
     def _consistent(self) -> "Step":
         if self.check and not self.solve and not self.check_cannot_fail:
             raise ValueError("a step with check needs solve (or check_cannot_fail: <reason>)")
+        for name in self.values:
+            if not re.match(VALUE_NAME, name) or name in RESERVED_VALUES:
+                raise ValueError(f"values: {name!r} must be UPPER_CASE and not one of {', '.join(RESERVED_VALUES)}")
         return self
 
 

@@ -42,6 +42,7 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
     rep = StepReport(step_id, "passed")
     try:
         sess.apply(step)
+        sess.begin_step(step)     # `at: start` values, read before anything is solved
     except Exception as e:  # noqa: BLE001 - reported as the step's failure
         return StepReport(step_id, "failed", "apply", f"apply failed: {describe_error(e)}", seconds=time.monotonic() - t0)
     plain = [c for c in step.check if c.kind != "invariant"]

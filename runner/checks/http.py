@@ -1,10 +1,16 @@
-"""http: a response (from the host or a client pod) has the wanted status, body and headers."""
+"""http: a response (from the host or a client pod) has the wanted status, body, headers and certificate,
+or (no_answer) there is no response at all, and it failed the expected way."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from runner.checks.base import Result
 from runner.schema import HttpSpec
+
+NO_RESPONSE_WORDS = {
+    "refused": "connection refused", "reset": "connection reset (closed without an answer)",
+    "timeout": "timed out", "dns": "name not resolved", "tls": "TLS handshake failed", "error": "request failed",
+}
 
 
 @dataclass
@@ -14,11 +20,42 @@ class HttpResponse:
     body: str = ""
     error: str | None = None           # connection refused, timeout, TLS error...
     at: float = 0.0                    # monotonic time of the sample (invariants)
+    cert: bytes | None = None          # DER of the served certificate (https from the host)
+    secret_cert: str | None = None     # PEM of the Secret named by tls.secret (filled by the engine)
+
+    @property
+    def failure(self) -> str | None:
+        """How a request without response failed: refused | reset | timeout | dns | tls | error."""
+        return None if self.status is not None else classify(self.error or "")
+
+
+def classify(error: str) -> str:
+    e = error.lower()
+    if "refused" in e:
+        return "refused"
+    if any(w in e for w in ("reset", "remotedisconnected", "broken pipe", "connection aborted", "eof occurred",
+                            "closed connection without response", "empty reply")):
+        return "reset"
+    if "timed out" in e or "timeout" in e:
+        return "timeout"
+    if any(w in e for w in ("bad address", "name or service not known", "gaierror", "name resolution",
+                            "nodename nor servname", "no address associated")):
+        return "dns"
+    if "ssl" in e or "tls" in e or "certificate" in e:
+        return "tls"
+    return "error"
 
 
 def problems(spec: HttpSpec, r: HttpResponse) -> list[str]:
+    if spec.no_answer is not None:
+        if r.status is not None:
+            return [f"expected no answer ({' or '.join(spec.no_answer)}), got HTTP {r.status}"]
+        how = r.failure or "error"
+        if how not in spec.no_answer:
+            return [f"expected {' or '.join(spec.no_answer)}, but: {NO_RESPONSE_WORDS[how]} ({r.error})"]
+        return []
     if r.status is None:
-        return [f"no response: {r.error or 'unknown error'}"]
+        return [f"no response: {NO_RESPONSE_WORDS[r.failure or 'error']} ({r.error or 'unknown error'})"]
     out = []
     wanted = [spec.status] if isinstance(spec.status, int) else spec.status
     if wanted and r.status not in wanted:
@@ -31,6 +68,9 @@ def problems(spec: HttpSpec, r: HttpResponse) -> list[str]:
         got = r.headers.get(name.lower())
         if got is None or sub not in got:
             out.append(f"header {name}: expected to contain {sub!r}, got {got!r}")
+    if spec.tls is not None:
+        from runner.checks.tls_cert import problems as tls_problems   # cryptography only when used
+        out += tls_problems(spec.tls, r.cert, r.secret_cert)
     return out
 
 
@@ -39,4 +79,6 @@ def evaluate(spec: HttpSpec, r: HttpResponse) -> Result:
     bad = problems(spec, r)
     if bad:
         return Result.failed(f"{where}: {bad[0]}", bad)
-    return Result.passed(f"{where}: {r.status}")
+    if spec.no_answer is not None:
+        return Result.passed(f"{where}: no answer ({NO_RESPONSE_WORDS[r.failure or 'error']}), as expected")
+    return Result.passed(f"{where}: {r.status}" + (" (certificate as expected)" if spec.tls else ""))

@@ -26,6 +26,7 @@ def host_http(spec: HttpSpec) -> HttpResponse:
     port = u.port or (443 if secure else 80)
     path = (u.path or "/") + (f"?{u.query}" if u.query else "")
     at = time.monotonic()
+    cert = None
     try:
         sock = socket.create_connection((u.hostname, port), timeout=spec.request_timeout)
         if secure:
@@ -33,6 +34,7 @@ def host_http(spec: HttpSpec) -> HttpResponse:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE   # lab certificates are self-signed
             sock = ctx.wrap_socket(sock, server_hostname=spec.sni or spec.host or u.hostname)
+            cert = sock.getpeercert(binary_form=True)     # DER, for `tls:` assertions
         conn = http.client.HTTPConnection(u.hostname, port, timeout=spec.request_timeout)
         conn.sock = sock
         conn.request(spec.method, path, headers={"Host": spec.host or u.netloc, "Connection": "close"})
@@ -40,7 +42,7 @@ def host_http(spec: HttpSpec) -> HttpResponse:
         body = r.read(1 << 20).decode("utf-8", "replace")
         headers = {k.lower(): v for k, v in r.getheaders()}
         conn.close()
-        return HttpResponse(r.status, headers, body, at=at)
+        return HttpResponse(r.status, headers, body, at=at, cert=cert)
     except (OSError, http.client.HTTPException) as e:
         return HttpResponse(None, error=f"{type(e).__name__}: {e}", at=at)
 
@@ -58,8 +60,8 @@ def parse_wget(stdout: str, stderr: str, exit_code: int | None, at: float = 0.0)
             k, v = s.split(":", 1)
             headers[k.strip().lower()] = v.strip()
     if status is None:
-        err = " ".join(x for x in stderr.splitlines() if x.startswith("wget:")) or stderr.strip() or (
-            "timed out" if exit_code in (124, 143) else f"wget exited with {exit_code}")
+        err = " ".join(x for x in stderr.splitlines() if x.startswith("wget:")) or (
+            "timed out" if exit_code in (124, 143) else stderr.strip() or f"wget exited with {exit_code}")
         return HttpResponse(None, error=err, at=at)
     return HttpResponse(status, headers, stdout, at=at)
 

@@ -39,7 +39,7 @@ def test_show_localized_json():
     r = subprocess.run([sys.executable, "-m", "runner", "--json", "--lang", "ko", "show",
                         "tests/fixtures/labs/showcase"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     data = json.loads(r.stdout)
-    assert data["title"] == "모든 실습 기능 둘러보기" and len(data["steps"]) == 6
+    assert data["title"] == "모든 실습 기능 둘러보기" and len(data["steps"]) == 9
 
 
 def test_every_lab_in_the_repo_loads():

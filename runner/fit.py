@@ -1,0 +1,66 @@
+"""Make live tables fit the terminal (pure): drop low-value columns before cutting names, cap rows.
+
+Widths are display widths (rich's cell_len), so Korean text (two cells per character) aligns.
+"""
+from __future__ import annotations
+
+from rich.cells import cell_len, set_cell_size
+
+Rows = tuple[list[str], list[list[str]]]
+
+# columns dropped first, per header set; the first column not listed is never dropped
+DROP_ORDER = ["NODE", "RESTARTS", "CLASS", "CAPACITY", "PORTS", "TIME", "OWNER"]
+TABLE_OVERHEAD = 5      # title, top border, header, header rule, bottom border (rich's default box)
+
+
+def width_of(headers: list[str], rows: list[list[str]]) -> int:
+    """Width of a rich table with the default box and padding: cells + 2 padding each + borders."""
+    cols = [max([cell_len(h)] + [cell_len(r[i]) for r in rows if i < len(r)]) for i, h in enumerate(headers)]
+    return sum(c + 2 for c in cols) + len(headers) + 1
+
+
+def _drop(headers: list[str], rows: list[list[str]], col: int) -> Rows:
+    if headers[col] == "OWNER":
+        # a group summary row keeps its owner: shown in the next column instead
+        rows = [[*r[:col], (f"{r[col]} {r[col + 1]}".strip() if r[col] else r[col + 1]), *r[col + 2:]] for r in rows]
+    else:
+        rows = [r[:col] + r[col + 1:] for r in rows]
+    return headers[:col] + headers[col + 1:], rows
+
+
+def fit_columns(rows_in: Rows, width: int) -> Rows:
+    headers, rows = list(rows_in[0]), [list(r) for r in rows_in[1]]
+    for name in DROP_ORDER:
+        if width_of(headers, rows) <= width:
+            break
+        if name in headers and len(headers) > 2:
+            headers, rows = _drop(headers, rows, headers.index(name))
+    excess = width_of(headers, rows) - width
+    if excess > 0:      # still too wide: cut the last column (a message), never the name column
+        last = len(headers) - 1
+        keep = max(cell_len(headers[last]), max((cell_len(r[last]) for r in rows if len(r) > last), default=0) - excess)
+        rows = [r[:last] + [_cut(r[last], keep)] if len(r) > last else r for r in rows]
+    return headers, rows
+
+
+def _cut(text: str, cells: int) -> str:
+    if cell_len(text) <= cells:
+        return text
+    return set_cell_size(text, max(1, cells - 1)).rstrip() + "…"
+
+
+def fit_rows(tables: list[tuple[str, Rows]], height: int, more: str = "… {n} more") -> list[tuple[str, Rows]]:
+    """Cap the rows so all tables take at most `height` lines; the rest is summarized as '… N more'."""
+    out: list[tuple[str, Rows]] = []
+    budget = height
+    for i, (title, (headers, rows)) in enumerate(tables):
+        left = len(tables) - i - 1                  # keep at least a one-row table's room for each later table
+        room = budget - TABLE_OVERHEAD - left * (TABLE_OVERHEAD + 1)
+        if room < 1:
+            break
+        if len(rows) > room:
+            cut = max(room - 1, 0)
+            rows = rows[:cut] + [[more.format(n=len(rows) - cut)] + [""] * (len(headers) - 1)]
+        out.append((title, (headers, rows)))
+        budget -= TABLE_OVERHEAD + len(rows)
+    return out

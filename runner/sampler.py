@@ -1,0 +1,105 @@
+"""Invariant samples while a step runs: HTTP requests started on the requested period (several may be
+in flight, so a request slower than the period does not stretch it), pod states on every watch event
+and on the period (so a quiet Deployment still gives samples)."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from runner.checks import invariant
+from runner.checks.base import Result
+from runner.checks.invariant import pods_sample
+from runner.cluster.informer import Informer
+from runner.schema import Check, Target
+
+if TYPE_CHECKING:
+    from runner.engine import Session
+
+MAX_IN_FLIGHT = 8     # HTTP probes at once; a tick that finds them all busy is counted as skipped
+
+
+def ticks(start: float, every: float, now: float) -> int:
+    """How many periods have begun since start (the scheduler's clock; pure for tests)."""
+    return int((now - start) // every) + 1 if now >= start else 0
+
+
+class Sampler:
+    def __init__(self, session: "Session", check: Check) -> None:
+        self.session, self.spec = session, check.invariant
+        self.samples: list[Any] = []
+        self.skipped = 0
+        self.start = time.monotonic()
+        self._stop = threading.Event()
+        self._lock = threading.Condition()
+        self._inf: Informer | None = None
+        if self.spec.pods:
+            sel = Target(kind="Pod", selector=self.spec.pods.selector).selector_str()
+            self._inf = session.informers.get("v1", "Pod", session.namespace, sel)
+            self._inf.add_listener(self._on_pods)
+            self._on_pods(self._inf.objects())
+            threading.Thread(target=self._pods_loop, daemon=True, name="sampler-pods").start()
+        else:
+            self._pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="sampler-http")
+            self._busy = 0
+            threading.Thread(target=self._http_loop, daemon=True, name="sampler-http").start()
+
+    def _add(self, sample: Any) -> None:
+        with self._lock:
+            if not self._stop.is_set():
+                self.samples.append(sample)
+                self._lock.notify_all()
+
+    def _on_pods(self, objs: list[dict[str, Any]]) -> None:
+        self._add(pods_sample(time.monotonic(), objs))
+
+    def _pods_loop(self) -> None:
+        while not self._stop.wait(self.spec.every):
+            if self._inf is not None:
+                self._on_pods(self._inf.objects())
+
+    def _probe(self, at: float) -> None:
+        try:
+            r = self.session.http(self.spec.http)
+            r.at = at          # when the request was due: the samples' timeline is the schedule
+            self._add(r)
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def _http_loop(self) -> None:
+        n = 0
+        while not self._stop.is_set():
+            due = self.start + n * self.spec.every
+            if self._stop.wait(max(0.0, due - time.monotonic())):
+                break
+            with self._lock:
+                free = self._busy < MAX_IN_FLIGHT
+                if free:
+                    self._busy += 1
+            if free:
+                self._pool.submit(self._probe, due)
+            else:
+                self.skipped += 1
+            n = max(n + 1, ticks(self.start, self.spec.every, time.monotonic()) - 1)   # late: skip missed ticks
+
+    def wait_samples(self, timeout: float) -> None:
+        """A step can finish faster than min_samples periods: keep sampling a little before judging."""
+        with self._lock:
+            self._lock.wait_for(lambda: len(self.samples) >= self.spec.min_samples, timeout=timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._inf:
+            self._inf.remove_listener(self._on_pods)
+        else:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def result(self) -> Result:
+        with self._lock:
+            samples = sorted(self.samples, key=lambda s: s.at)
+        r = invariant.evaluate(self.spec, samples, self.start)
+        if self.skipped:
+            r.details.append(f"{self.skipped} sampling periods skipped ({MAX_IN_FLIGHT} requests already in flight)")
+        return r
