@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from runner import schema as models
 from runner.schema_base import _DURATION
+from runner.schema_checks import NO_ANSWER
 
 _LANG_MAP = {"type": "object", "required": ["en"], "minProperties": 1,
              "propertyNames": {"not": {"const": "file"}},
@@ -35,6 +36,7 @@ _SHORT_FORMS: dict[str, Any] = {
                                "anyOf": [{"type": "string", "description": "a file in the lab's manifests folder"},
                                          full]},
     "Task": lambda full: {"anyOf": [{"$ref": "#/$defs/Text"}, full]},
+    "HttpSpec": lambda full: _with_prop_alternatives(full, "no_answer", [{"type": "boolean"}, {"enum": list(NO_ANSWER)}]),
 }
 
 # Models where exactly one of these keys must be given (the "one key names the kind" layout).
@@ -49,8 +51,21 @@ def _without(schema: dict[str, Any], prop: str) -> dict[str, Any]:
     return out
 
 
+def _with_prop_alternatives(schema: dict[str, Any], prop: str, alternatives: list[Any]) -> dict[str, Any]:
+    """A property that also takes shorter forms (e.g. no_answer: true or one reason)."""
+    out = json.loads(json.dumps(schema))
+    if prop in out.get("properties", {}):
+        old = out["properties"][prop]
+        out["properties"][prop] = {"anyOf": [*old.get("anyOf", [old]), *alternatives]}
+    return out
+
+
 def _models() -> dict[str, type[BaseModel]]:
-    return {n: m for n, m in vars(models).items() if isinstance(m, type) and issubclass(m, BaseModel)}
+    """Every model of the lab schema by class name (runner/schema*.py)."""
+    found: dict[str, type[BaseModel]] = {}
+    for module in (models, *(m for n, m in sorted(sys.modules.items()) if n.startswith("runner.schema_"))):
+        found |= {n: m for n, m in vars(module).items() if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel}
+    return found
 
 
 def _duration_fields(model: type[BaseModel]) -> set[str]:
