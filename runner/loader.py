@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from runner import lab_files, manifest_files, safe_yaml
+from runner.errors import LabError
 from runner.schema import Lab, Text
 
-
-class LabError(Exception):
-    """A lab cannot be loaded; str() is a single human line (no traceback)."""
+__all__ = ["LabError", "LoadedLab", "find_lab", "load_all", "load_lab_file"]
 
 
 @dataclass(frozen=True)
@@ -31,13 +30,15 @@ class LoadedLab:
         if t is None:
             return ""
         if t.file:
-            base = self.dir / t.file
-            localized = base.with_name(f"{base.stem}.{lang}{base.suffix}")
-            path = localized if lang != "en" and localized.exists() else base
+            base = Path(t.file)
+            localized = str(base.with_name(f"{base.stem}.{lang}{base.suffix}"))
+            rel = localized if lang != "en" and (self.dir / localized).exists() else t.file
             try:
-                return path.read_text(encoding="utf-8")
+                return lab_files.read_text(self.dir, rel)
             except OSError as e:
-                raise LabError(f"{self.dir / 'lab.yaml'}: cannot read {t.file}: {e.strerror}") from None
+                raise LabError(f"{self.dir / 'lab.yaml'}: cannot read {rel}: {e.strerror}") from None
+            except ValueError as e:
+                raise LabError(f"{self.dir / 'lab.yaml'}: {rel}: {e}") from None
         return t.get(lang)
 
 
@@ -95,13 +96,11 @@ def manifests_dir(lab_dir: Path, lab_id: str) -> Path:
 def load_lab_file(path: Path, manifests_root: Path | None = None) -> LoadedLab:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_yaml.load_file(path)
     except OSError as e:
         raise LabError(f"{path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise LabError(f"{path}: {where}invalid YAML: {getattr(e, 'problem', None) or e}") from None
+    except safe_yaml.YamlProblem as e:
+        raise LabError(f"{path}: {e}") from None
     if not isinstance(raw, dict):
         raise LabError(f"{path}: (top level): expected a mapping with id, title, concept, objectives, steps")
     try:
@@ -123,21 +122,33 @@ def load_lab_file(path: Path, manifests_root: Path | None = None) -> LoadedLab:
 
 
 def _check_files(path: Path, loaded: LoadedLab) -> None:
-    """Referenced markdown and manifest files must exist: fail at load time, not mid-workshop."""
+    """Referenced markdown and manifests must exist inside the lab's folders and hold what they should:
+    fail at load time (exit 2, nothing applied), not mid-workshop."""
     lab = loaded.lab
     texts: list[tuple[str, Text | None]] = [("title", lab.title), ("concept", lab.concept), ("intro", lab.intro)]
+    texts += [(f"objectives[{i}]", o) for i, o in enumerate(lab.objectives)]
     for i, s in enumerate(lab.steps):
         texts.append((f"steps[{i}].explain", s.explain))
         if s.task:
             texts.append((f"steps[{i}].task.text", s.task.text))
-        actions = [("apply", a) for a in s.apply]
-        actions += [("solve", a.apply) for a in s.solve if a.apply]
-        actions += [("cleanup", a.apply) for a in s.cleanup if a.apply]
-        for j, (where, a) in enumerate(actions):
-            if a.file and not (loaded.manifests / a.file).is_file():
-                raise LabError(f"{path}: steps[{i}].{where}: manifest file not found: {loaded.manifests / a.file}")
+        texts += [(f"steps[{i}].hints[{j}]", h) for j, h in enumerate(s.hints)]
+        actions = [(f"apply[{j}]", a) for j, a in enumerate(s.apply)]
+        actions += [(f"solve[{j}].apply", a.apply) for j, a in enumerate(s.solve) if a.apply]
+        actions += [(f"cleanup[{j}].apply", a.apply) for j, a in enumerate(s.cleanup) if a.apply]
+        for where, a in actions:
+            try:
+                manifest_files.load(a, loaded.manifests)
+            except ValueError as e:
+                what = f"{a.file}: " if a.file else "manifest: "
+                raise LabError(f"{path}: steps[{i}].{where}: {what}{e}") from None
     for where, t in texts:
-        if t is not None and t.file and not (loaded.dir / t.file).is_file():
+        if t is None or not t.file:
+            continue
+        try:
+            target = lab_files.inside(loaded.dir, t.file)
+        except ValueError as e:
+            raise LabError(f"{path}: {where}.file: {e}") from None
+        if not target.is_file():
             raise LabError(f"{path}: {where}.file: markdown file not found: {loaded.dir / t.file}")
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from runner import limits
 from runner.schema_base import Strict, Text, _dur_validator, parse_duration
 
 __all__ = ["Strict", "Text", "parse_duration"]  # re-exported: callers import them from runner.schema
@@ -100,6 +101,8 @@ class WaitSpec(Strict):
     seconds: float | None = None
     check: Check | None = None
 
+    _s = _dur_validator("seconds")
+
     @model_validator(mode="after")
     def _one(self) -> "WaitSpec":
         if (self.seconds is None) == (self.check is None):
@@ -117,7 +120,7 @@ class TlsSecretSpec(Strict):
     """Generate a self-signed certificate and key into a kubernetes.io/tls Secret."""
     name: str
     hosts: list[str]
-    days: int = 30
+    days: int = Field(30, ge=1, le=3650)
 
 
 ACTION_KINDS = ("apply", "delete", "patch", "exec", "wait", "tls_secret", "rollout_undo")
@@ -177,7 +180,7 @@ class Task(Strict):
 # --- step & lab -----------------------------------------------------------------
 
 class Step(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=limits.MAX_ID)
     title: Text
     explain: Text | None = None
     apply: list[ApplySpec] = Field(default_factory=list)
@@ -208,7 +211,7 @@ class Defaults(Strict):
 
 
 class Lab(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=limits.MAX_ID)
     title: Text
     concept: Text
     objectives: list[Text] = Field(min_length=1)

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runner import limits
+
 # --- scalars -----------------------------------------------------------------
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -13,15 +15,15 @@ _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 def parse_duration(value: Any) -> float:
-    """'500ms' | '30s' | '2m' | 1.5 -> seconds (float)."""
+    """'500ms' | '30s' | '2m' | 1.5 -> seconds (float); finite, more than 0, at most an hour."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like 30s, 500ms, 2m or a number of seconds")
     if isinstance(value, (int, float)):
-        return float(value)
-    m = _DURATION.match(str(value))
+        return limits.seconds(float(value))
+    m = _DURATION.match(str(value)[:40])   # a megabyte-long "duration" is not worth a regex pass
     if not m:
-        raise ValueError(f"expected a duration like 30s, 500ms, 2m, got {value!r}")
-    return float(m.group(1)) * _UNIT[m.group(2)]
+        raise ValueError(f"expected a duration like 30s, 500ms, 2m, got {str(value)[:40]!r}")
+    return limits.seconds(float(m.group(1)) * _UNIT[m.group(2)])
 
 
 class Strict(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from runner import limits
 from runner.schema_base import Strict, _dur_validator
 
 # --- targets ----------------------------------------------------------------
@@ -16,7 +17,7 @@ class Target(Strict):
     """Which object(s): apiVersion + kind, and a name or a label selector."""
     api_version: str = Field("v1", alias="apiVersion")
     kind: str
-    name: str | None = None
+    name: str | None = Field(None, max_length=limits.MAX_NAME)
     selector: str | dict[str, str] | None = None
     namespace: str | None = None  # default: the lab namespace; ignored for cluster-scoped kinds
 
@@ -187,7 +188,7 @@ class PodsInvariant(Strict):
 class InvariantSpec(Strict):
     """Sampled while the step runs (verify: from just before solve until the checks pass)."""
     every: float = 0.25
-    min_samples: int = 3
+    min_samples: int = Field(3, ge=1, le=10_000)
     http: HttpSpec | None = None
     pods: PodsInvariant | None = None
 

@@ -5,10 +5,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from runner import manifest_files
 from runner.cluster.client import Kube, call, status_of
+from runner.errors import LabError
 from runner.placeholders import substitute
 from runner.schema import ApplySpec, PatchSpec, Target
 
@@ -18,19 +19,12 @@ NS_LABEL = "kubelab.io/namespace"
 
 
 def load_documents(spec: ApplySpec, manifests_dir: Path, variables: dict[str, str]) -> list[dict[str, Any]]:
-    if spec.file:
-        docs = list(yaml.safe_load_all((manifests_dir / spec.file).read_text(encoding="utf-8")))
-    else:
-        docs = spec.manifest if isinstance(spec.manifest, list) else [spec.manifest]
-    out = []
-    for d in docs:
-        if not d:
-            continue
-        if d.get("kind", "").endswith("List") and "items" in d:
-            out += d["items"]
-        else:
-            out.append(d)
-    return [substitute(d, variables) for d in out]
+    """The objects to apply, placeholders replaced; LabError naming the manifest when it is not usable."""
+    try:
+        docs = manifest_files.load(spec, manifests_dir)
+    except ValueError as e:
+        raise LabError(f"{manifest_files.source(spec, manifests_dir)}: {e}") from None
+    return [substitute(d, variables) for d in docs]
 
 
 def prepare(kube: Kube, doc: dict[str, Any], namespace: str, lab_id: str) -> tuple[Any, dict[str, Any]]:

@@ -30,7 +30,7 @@ def write_lab(tmp_path, text, files=("first.md", "first.ko.md")):
         (lab / f).write_text(f"# {f}")
     man = tmp_path / "manifests" / "demo"
     man.mkdir(parents=True)
-    (man / "web.yaml").write_text("apiVersion: v1\nkind: Pod\n")
+    (man / "web.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n")
     return lab / "lab.yaml"
 
 

@@ -1,0 +1,65 @@
+"""Shared helpers of the unit tests: a small lab on disk, and the CLI run in-process (a subprocess costs
+seconds of imports per call on a busy machine)."""
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+LAB = """
+id: demo
+title: Demo
+concept: A concept
+objectives: [one]
+intro: Namespace ${NAMESPACE}
+steps:
+  - id: first
+    title: First
+    apply: [web.yaml]
+    check:
+      - count: {target: {kind: Pod, selector: app=web}, equals: 1}
+    solve:
+      - apply: web.yaml
+"""
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\nspec: {containers: [{name: c, image: x}]}\n"
+
+
+def make_lab(root: Path, lab: str = LAB, manifest: str | bytes = POD, files: dict[str, str | bytes] | None = None) -> Path:
+    """root/labs/demo/lab.yaml and root/manifests/demo/web.yaml; returns the lab directory."""
+    d, m = root / "labs" / "demo", root / "manifests" / "demo"
+    d.mkdir(parents=True, exist_ok=True)
+    m.mkdir(parents=True, exist_ok=True)
+    for path, body in [(d / "lab.yaml", textwrap.dedent(lab) if isinstance(lab, str) else lab),
+                       (m / "web.yaml", manifest), *[(d / k, v) for k, v in (files or {}).items()]]:
+        if isinstance(body, bytes):
+            path.write_bytes(body)
+        else:
+            path.write_text(body)
+    return d
+
+
+@pytest.fixture
+def lab_dir(tmp_path: Path) -> Path:
+    return make_lab(tmp_path)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, tmp_path):
+    """cli(*args) -> (exit code, stdout, stderr) of `kubelab --plain args`, with its own state dir and no cluster."""
+    from runner.cli import main
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.delenv("KUBELAB_DEBUG", raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["kubelab", "--plain", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return run
