@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from runner import schema as models
+from runner.limits import MAX_SECONDS
 from runner.schema_base import _DURATION
 from runner.schema_checks import NO_ANSWER
 
@@ -84,7 +85,7 @@ def _coercing_models() -> set[str]:
 
 
 def _duration(prop: dict[str, Any]) -> dict[str, Any]:
-    dur = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}],
+    dur = {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}, {"type": "string", "pattern": _DURATION.pattern}],
            "description": "a duration: 500ms, 30s, 2m, 1h or a number of seconds"}
     if "default" in prop:
         dur["default"] = prop["default"]
