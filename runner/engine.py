@@ -16,7 +16,7 @@ from runner.checks.base import Result
 from runner.cluster import objects as kobj
 from runner.cluster import nodeports, probes
 from runner.cluster.client import Kube, describe_error
-from runner.cluster.diagnose import diagnose
+from runner.cluster import explain
 from runner.cluster.informer import Informer, Informers
 from runner.cluster.rollout import rollout_undo
 from runner.cluster.reset import reset_namespace
@@ -317,9 +317,17 @@ class Session:
         elapsed = time.monotonic() - t0
         diag: list[str] = []
         if not r.ok:
+            diag = self.explain_failure(c, r)
             r.details.insert(0, f"timed out after {timeout:g}s waiting for: {c.label()}")
-            diag = diagnose(self.kube, self.namespace, r.objects)
         return Outcome(c.label(), c.kind, r, elapsed, diag)
+
+    def explain_failure(self, c: Check, r: Result) -> list[str]:
+        """The cause first in r.summary (runner/cluster/explain.py); returns the diagnostics lines."""
+        try:
+            c = self.final(c)
+        except Exception:  # noqa: BLE001 - a value that cannot be read: explain with the check as written
+            pass
+        return explain.annotate(self.kube, self.namespace, c, r)
 
     def start_samplers(self, step: Step) -> dict[int, Sampler]:
         return {i: Sampler(self, c) for i, c in enumerate(step.check) if c.kind == "invariant"}
@@ -350,8 +358,8 @@ class Session:
         for c, r, lim in zip(plain, results, limits):
             diag: list[str] = []
             if not r.ok:
+                diag = self.explain_failure(c, r)
                 r.details.insert(0, f"not passing after {elapsed:.0f}s (timeout {lim:g}s): {c.label()}")
-                diag = diagnose(self.kube, self.namespace, r.objects)
             outs.append(Outcome(c.label(), c.kind, r, elapsed, diag, c.hint))
         for i, c in enumerate(step.check):
             if c.kind != "invariant":

@@ -54,11 +54,31 @@ def service_state(kube: Kube, namespace: str, name: str) -> list[str]:
             f"endpoints: {ready} ready of {len(eps)}"]
 
 
-def diagnose(kube: Kube, namespace: str, objects: list[tuple[str, str]], max_objects: int = 3) -> list[str]:
+def ingress_state(kube: Kube, namespace: str, name: str) -> list[str]:
+    """Class, rules (host, path -> service:port) and address: what a wrong host or backend looks like."""
+    try:
+        ing = call(kube.resource("networking.k8s.io/v1", "Ingress").get, name=name, namespace=namespace).to_dict()
+    except Exception as e:  # noqa: BLE001
+        return [f"Ingress/{name}: {getattr(e, 'reason', e)}"]
+    spec = ing.get("spec") or {}
+    rules = []
+    for r in spec.get("rules") or []:
+        for p in (r.get("http") or {}).get("paths") or []:
+            svc = (p.get("backend") or {}).get("service") or {}
+            port = (svc.get("port") or {}).get("number") or (svc.get("port") or {}).get("name")
+            rules.append(f"{r.get('host') or '*'}{p.get('path', '/')} ({p.get('pathType')}) -> {svc.get('name')}:{port}")
+    addr = [i.get("ip") or i.get("hostname") for i in ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []]
+    return [f"Ingress/{name}: class {spec.get('ingressClassName') or '(none)'}; address {', '.join(a for a in addr if a) or '(none)'}; "
+            f"rules: {'; '.join(rules) or '(none)'}"]
+
+
+def diagnose(kube: Kube, namespace: str, objects: list[tuple[str, str]], max_objects: int = 5) -> list[str]:
     lines: list[str] = []
-    for kind, name in objects[:max_objects]:
+    for kind, name in list(dict.fromkeys(objects))[:max_objects]:
         if kind == "Service":
             lines += service_state(kube, namespace, name)
+        if kind == "Ingress":
+            lines += ingress_state(kube, namespace, name)
         ev = recent_events(kube, namespace, kind, name)
         lines.append(f"events of {kind}/{name}:")
         lines += [f"  {e}" for e in ev] or ["  (none)"]

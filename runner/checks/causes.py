@@ -1,0 +1,64 @@
+"""Why a check fails, in a learner's words (pure): pull errors, crash loops, unschedulable pods,
+a Service that selects no pod. The cluster edge (runner/cluster/explain.py) gathers the objects."""
+from __future__ import annotations
+
+from typing import Any
+
+PULL = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
+CONFIG = ("CreateContainerConfigError", "CreateContainerError", "RunContainerError")
+
+
+def _name(o: dict[str, Any]) -> str:
+    return (o.get("metadata") or {}).get("name", "?")
+
+
+def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(cause, container whose previous log explains it or None) for one pod."""
+    out: list[tuple[str, str | None]] = []
+    st = pod.get("status") or {}
+    images = {c.get("name"): c.get("image") for c in (pod.get("spec") or {}).get("containers") or []}
+    statuses = (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or [])
+    for cs in statuses:
+        name = cs.get("name", "?")
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        reason = waiting.get("reason") or ""
+        last = (cs.get("lastState") or {}).get("terminated") or {}
+        if reason in PULL:
+            out.append((f"{reason}: image {cs.get('image') or images.get(name)!r} cannot be pulled "
+                        f"(pod {_name(pod)}, container {name})", None))
+        elif reason == "CrashLoopBackOff" or (last and cs.get("restartCount", 0) >= 2 and not cs.get("ready")):
+            code = last.get("exitCode")
+            out.append((f"container {name} of pod {_name(pod)} is crash-looping "
+                        f"({cs.get('restartCount', 0)} restarts{f', exit code {code}' if code is not None else ''})",
+                        name))
+        elif reason in CONFIG:
+            out.append((f"{reason} in pod {_name(pod)}, container {name}: {waiting.get('message', '')}".rstrip(": "),
+                        None))
+    for c in st.get("conditions") or []:
+        if c.get("type") == "PodScheduled" and c.get("status") == "False":
+            out.append((f"pod {_name(pod)} cannot be scheduled: {c.get('message') or c.get('reason')}", None))
+    return out
+
+
+def service_selects_none(svc: dict[str, Any], pods_in_namespace: list[dict[str, Any]]) -> str | None:
+    """'the Service web selects 0 pods (selector app=webb)' with the labels pods do have."""
+    sel = (svc.get("spec") or {}).get("selector") or {}
+    if not sel:
+        return None
+    def matches(p: dict[str, Any]) -> bool:
+        labels = (p.get("metadata") or {}).get("labels") or {}
+        return all(labels.get(k) == v for k, v in sel.items())
+    if any(matches(p) for p in pods_in_namespace):
+        return None
+    sel_s = ",".join(f"{k}={v}" for k, v in sel.items())
+    seen = sorted({f"{k}={v}" for p in pods_in_namespace for k, v in ((p.get("metadata") or {}).get("labels") or {}).items()
+                   if k in sel})
+    return f"the Service {_name(svc)} selects 0 pods (selector {sel_s})" + (
+        f"; pods here have {', '.join(seen[:4])}" if seen else "")
+
+
+def elsewhere(kind: str, what: str, namespace: str, found: list[str]) -> str | None:
+    """'Deployment web not found in lab-x; found in default' (found: the other namespaces)."""
+    if not found:
+        return None
+    return f"{kind} {what} not found in {namespace}; found in {', '.join(sorted(set(found))[:3])}"
