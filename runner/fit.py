@@ -49,18 +49,23 @@ def _cut(text: str, cells: int) -> str:
     return set_cell_size(text, max(1, cells - 1)).rstrip() + "…"
 
 
+def shares(lengths: list[int], room: int) -> list[int]:
+    """Rows each table may show within `room` lines: the same cap for all, short tables keep their rows."""
+    cap = 0
+    while cap < max(lengths, default=0) and sum(min(n, cap + 1) for n in lengths) <= room:
+        cap += 1
+    return [min(n, cap) for n in lengths]
+
+
 def fit_rows(tables: list[tuple[str, Rows]], height: int, more: str = "… {n} more") -> list[tuple[str, Rows]]:
     """Cap the rows so all tables take at most `height` lines; the rest is summarized as '… N more'."""
+    while tables and height - TABLE_OVERHEAD * len(tables) < len(tables):
+        tables = tables[:-1]                      # not even one row each: show fewer tables
+    caps = shares([len(r) for _, (_, r) in tables], height - TABLE_OVERHEAD * len(tables))
     out: list[tuple[str, Rows]] = []
-    budget = height
-    for i, (title, (headers, rows)) in enumerate(tables):
-        left = len(tables) - i - 1                  # keep at least a one-row table's room for each later table
-        room = budget - TABLE_OVERHEAD - left * (TABLE_OVERHEAD + 1)
-        if room < 1:
-            break
-        if len(rows) > room:
-            cut = max(room - 1, 0)
-            rows = rows[:cut] + [[more.format(n=len(rows) - cut)] + [""] * (len(headers) - 1)]
+    for (title, (headers, rows)), cap in zip(tables, caps):
+        if len(rows) > cap:
+            keep = max(cap - 1, 0)
+            rows = rows[:keep] + [[more.format(n=len(rows) - keep)] + [""] * (len(headers) - 1)]
         out.append((title, (headers, rows)))
-        budget -= TABLE_OVERHEAD + len(rows)
     return out

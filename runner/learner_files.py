@@ -2,6 +2,7 @@
 commands need no envsubst. The text is substituted as a whole, so comments in starter files stay."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ def render_text(sess: Session, path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     if "NODE_PORT" in text and "NODE_PORT" not in sess.vars:
         sess.prepare()            # claims this namespace's NodePort
+    if "NODE_PORT" in sess.vars:    # "${NODE_PORT}" quoted alone (flow mappings need quotes) is still a number
+        text = re.sub(r"""(["'])\$\{NODE_PORT\}\1""", sess.vars["NODE_PORT"], text)
     return substitute(text, sess.vars, final=True)
 
 

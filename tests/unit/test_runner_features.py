@@ -233,3 +233,30 @@ def test_plain_table_aligns_korean_by_display_width():
 def test_runner_phrases_in_details_are_translated():
     assert localize_detail("not passing after 15s (timeout 15s): web is Available", "ko").startswith("15초가 지나도")
     assert localize_detail("anything else", "ko") == "anything else"
+
+
+def test_live_area_fits_80x24_with_the_prompt_last():
+    import io
+
+    from rich.console import Console
+
+    from runner import views
+    from runner.render import live_group
+
+    def p(name, rs):
+        return {"metadata": {"name": name, "ownerReferences": [{"kind": "ReplicaSet", "name": rs}]},
+                "spec": {"nodeName": "kubelab-worker", "containers": [{"name": "web"}]},
+                "status": {"phase": "Running", "containerStatuses": [{"ready": True, "restartCount": 0}]}}
+    pods = [p(f"web-5d8f7c9b4-{i:05d}", "web-5d8f7c9b4") for i in range(6)] + \
+           [p(f"web-7c6b5d4f3-{i:05d}", "web-7c6b5d4f3") for i in range(6)]
+    eps = [{"ports": [{"port": 8080}], "endpoints": [{"addresses": [f"10.244.1.{i}"], "conditions": {"ready": True},
+                                                       "targetRef": {"name": f"web-5d8f7c9b4-{i:05d}"}} for i in range(6)]}]
+    footer = "[Enter] check  [h] hint  [s] solve  [q] quit"
+    group = live_group([("pods", views.pods(pods)), ("endpoints", views.endpoints(eps))], footer, 80, 24)
+    buf = io.StringIO()
+    Console(file=buf, width=80, height=24, color_system=None).print(group)
+    lines = buf.getvalue().rstrip("\n").splitlines()
+    assert len(lines) <= 23 and lines[-1] == footer
+    assert all(len(line) <= 80 for line in lines)
+    assert any("web-7c6b5d4f3-00000" in line or "web-5d8f7c9b4-00000" in line for line in lines)   # whole names
+    assert not any("…" in line and "web-" in line.split("…")[0][-6:] for line in lines)
