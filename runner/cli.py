@@ -150,7 +150,8 @@ def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
         # invariants are judged on samples taken now; give up early once nothing changes any more
         outs = sess.check_step(s, {}, timeout_cap=wait, quiet=5.0)
         ok = all(o.result.ok for o in outs)
-        c.out.line(f"{loaded.id} / {sid}: {'PASS' if ok else 'FAIL'}", "bold green" if ok else "bold red")
+        from runner.i18n import msg
+        c.out.line(f"{loaded.id} / {sid}: {msg('pass' if ok else 'fail', c.lang)}", "bold green" if ok else "bold red")
         c.out.outcomes(outs)
         c.out.flush_json({"lab": loaded.id, "step": sid, "ok": ok, "checks": [
             {"check": o.label, "kind": o.kind, "ok": o.result.ok, "summary": o.result.summary,
