@@ -30,9 +30,10 @@ stage() {
   rm -rf "$dir"; mkdir -p "$dir"
   # Run in the background so errexit applies inside (it is off in an `if` condition), with a
   # heartbeat so a long compile still shows it is alive.
-  ( "$@" "$dir" ) >"$log" 2>&1 &
+  # `go build -v` lists each package it compiles: the heartbeat counts them (GOFLAGS is not part of any key).
+  ( GOFLAGS="$GOFLAGS -v" "$@" "$dir" ) >"$log" 2>&1 &
   local job=$!
-  ( while sleep 60; do say "$name: still running ($(tail -c 120 "$log" | tr '\n' ' ' | cut -c1-80))"; done ) >/dev/null &  # not holding a caller's $(…) open
+  ( while sleep "${KUBELAB_HEARTBEAT:-60}"; do say "$name: still running ($(progress_of "$log" "$job"))"; done ) >/dev/null &  # not holding a caller's $(…) open
   local hb=$!
   if ! wait "$job"; then
     kill "$hb" 2>/dev/null || true
@@ -43,6 +44,27 @@ stage() {
   touch "$dir/.done"
   say "$name: done in $(( $(date +%s) - s0 ))s"
   echo "$name $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
+}
+
+# compiling PID: the packages Go compiles right now under process PID (the `-p` argument of each `compile`).
+compiling() {
+  ps -e -o pid=,ppid=,args= | awk -v root="$1" '
+    { pid[NR]=$1; ppid[NR]=$2; line[NR]=$0 }
+    END { keep[root]=1; do { grew=0; for (i=1; i<=NR; i++) if (keep[ppid[i]] && !keep[pid[i]]) { keep[pid[i]]=1; grew=1 } } while (grew)
+          for (i=1; i<=NR; i++) if (keep[pid[i]] && line[i] ~ /\/compile / && match(line[i], / -p [^ ]+/)) print substr(line[i], RSTART+4, RLENGTH-4) }' |
+    sort -u | head -n 3 | paste -sd, -
+}
+
+# progress_of LOG PID: one line on a running stage. For Go builds: packages compiled so far and what compiles
+# now (the last "go: downloading" line would stay on screen for minutes); otherwise the log's tail.
+progress_of() {
+  local log=$1 now n dl
+  now=$(compiling "$2" 2>/dev/null || true)
+  n=$(grep -cE '^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~+-]+)+$' "$log" 2>/dev/null || true)
+  dl=$(grep -c '^go: downloading' "$log" 2>/dev/null || true)
+  if [ -n "$now" ] || [ "${n:-0}" -gt 0 ]; then echo "${n:-0} Go packages compiled${now:+; compiling $now}"
+  elif [ "${dl:-0}" -gt 0 ]; then echo "downloading Go modules: ${dl} so far"
+  else tail -c 120 "$log" | tr '\n' ' ' | cut -c1-80; fi
 }
 
 # need_debs PKG...: install Debian packages that are missing (apt lists refreshed once if needed).
