@@ -4,22 +4,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic.exceptions import DynamicApiError
-
-from runner.cluster.client import ClusterUnavailable, Kube, connect, describe_error
-from runner.engine import Session
 from runner.i18n import detect
 from runner.loader import LabError, LoadedLab, find_lab, load_all
 from runner.progress import ProgressStore
 from runner.render import Out
+
+# The client library and the engine take ~0.7 s to import: only commands that talk to the cluster load them,
+# so `list`, `show`, `status` and `--help` start fast.
+if TYPE_CHECKING:
+    from runner.cluster.client import Kube
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Kubernetes labs on a live kind cluster, checked automatically.")
@@ -38,6 +37,7 @@ class Ctx:
 
     def kube(self) -> Kube:
         if self._kube is None:
+            from runner.cluster.client import connect
             self._kube = connect(self.kubeconfig, self.context)
         return self._kube
 
@@ -122,6 +122,7 @@ def run(ctx: typer.Context, lab: str, step: Optional[str] = typer.Option(None, "
         check_wait: float = typer.Option(15.0, help="seconds a check waits for the state to settle")) -> None:
     """Guided mode: step by step, waits for you, checks, reveals hints. Ctrl-C keeps your place."""
     from runner.guided import run_guided
+    from runner.engine import Session
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     start = _step_id(loaded, step, c) if step else None
@@ -141,6 +142,7 @@ def run(ctx: typer.Context, lab: str, step: Optional[str] = typer.Option(None, "
 def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(None),
           wait: Optional[float] = typer.Option(None, help="cap on each check's timeout (seconds)")) -> None:
     """Check one step (default: your current step). Exit 0 if it passes."""
+    from runner.engine import Session
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     sid = _step_id(loaded, step, c)
@@ -164,6 +166,7 @@ def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
 @app.command()
 def solve(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(None)) -> None:
     """Apply and solve one step (default: your current step) — for demos and to skip."""
+    from runner.engine import Session
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     sid = _step_id(loaded, step, c)
@@ -220,6 +223,7 @@ def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help
 @app.command()
 def reset(ctx: typer.Context, lab: str) -> None:
     """Delete the lab's namespace and cluster-scoped objects, and forget progress."""
+    from runner.engine import Session
     from runner.cluster.reset import leftovers
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
@@ -263,6 +267,8 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
            keep: bool = typer.Option(False, help="keep the namespace after verifying"),
            window: float = typer.Option(3.0, help="seconds a check must keep failing before solve")) -> None:
     """For every step: check must FAIL, then solve, then check must PASS. Non-zero exit on any failure."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from runner.junit import write_junit
     from runner.verify import failure_lines, verify_lab
     c: Ctx = ctx.obj
@@ -326,14 +332,30 @@ def main() -> None:
     """Entry point: turn expected errors into one line on stderr."""
     try:
         app(standalone_mode=True)
-    except (LabError, ClusterUnavailable) as e:
-        print(f"kubelab: {e}" if isinstance(e, ClusterUnavailable) else str(e), file=sys.stderr)
+    except LabError as e:
+        print(str(e), file=sys.stderr)
         sys.exit(2)
-    except (ApiException, DynamicApiError, TimeoutError, LookupError, ValueError, RuntimeError, OSError) as e:
+    except _cluster_errors() as e:
+        from runner.cluster.client import ClusterUnavailable, describe_error
+        if isinstance(e, ClusterUnavailable):
+            print(f"kubelab: {e}", file=sys.stderr)
+            sys.exit(2)
         if os.environ.get("KUBELAB_DEBUG"):
             raise
         print(f"kubelab: {describe_error(e)}", file=sys.stderr)
         sys.exit(1)
+
+
+def _cluster_errors() -> tuple[type[BaseException], ...]:
+    """Expected errors; the client library's only when a command loaded it (it is not imported for --help)."""
+    errs: list[type[BaseException]] = [TimeoutError, LookupError, ValueError, RuntimeError, OSError]
+    if "runner.cluster.client" in sys.modules:
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.dynamic.exceptions import DynamicApiError
+
+        from runner.cluster.client import ClusterUnavailable
+        errs += [ClusterUnavailable, ApiException, DynamicApiError]
+    return tuple(errs)
 
 
 if __name__ == "__main__":

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
-from rich.console import Console, Group
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
 
-from runner.engine import Outcome
 from runner.fit import fit_columns, fit_rows
 from runner.i18n import localize_detail, msg
 from runner.views import Table as Rows
+
+if TYPE_CHECKING:  # rich's console and the engine cost ~0.2 s to import: plain/JSON output and --help never need them
+    from rich.console import Console, Group
+    from rich.table import Table
+
+    from runner.engine import Outcome
 
 
 class Out:
@@ -23,8 +23,15 @@ class Out:
         # mode: rich | plain | json; default: rich on a TTY, plain otherwise
         self.mode = mode or ("rich" if sys.stdout.isatty() else "plain")
         self.lang = lang          # runner words (PASS/FAIL, phrases in details); lab text is localized by the lab
-        self.console = Console(highlight=False, soft_wrap=self.mode != "rich")
+        self._console: Console | None = None
         self.records: list[dict[str, Any]] = []
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+            self._console = Console(highlight=False, soft_wrap=self.mode != "rich")
+        return self._console
 
     @property
     def rich(self) -> bool:
@@ -34,6 +41,7 @@ class Out:
         if self.mode == "json":
             return
         if self.rich:
+            from rich.text import Text
             self.console.print(Text(text, style=style or ""))
         else:
             print(text, flush=True)
@@ -53,6 +61,9 @@ class Out:
         if self.mode == "json":
             return
         if self.rich:
+            from rich.markdown import Markdown
+            from rich.panel import Panel
+            from rich.text import Text
             self.console.print(Panel(Markdown(body) if markdown else Text(body), title=title, border_style=style,
                                      title_align="left"))
         else:
@@ -95,6 +106,7 @@ def diff_style(line: str) -> str | None:
 
 def rich_table(title: str, rows: Rows) -> Table:
     headers, body = rows
+    from rich.table import Table
     t = Table(title=title, title_justify="left", expand=False)
     for h in headers:
         t.add_column(h, no_wrap=True, overflow="ellipsis")
@@ -114,6 +126,8 @@ def plain_table(title: str, rows: Rows) -> list[str]:
 def live_group(tables: list[tuple[str, Rows]], footer: str, width: int = 10_000, height: int = 10_000,
                more: str = "… {n} more") -> Group:
     """The live area: tables fitted to width x height (the footer, the key prompt, always stays visible)."""
+    from rich.console import Group
+    from rich.text import Text
     footer_lines = 1 + cell_len(footer) // max(width, 1)
     fitted = fit_rows([(t, fit_columns(r, width)) for t, r in tables], height - footer_lines - 1, more)
     return Group(*[rich_table(t, r) for t, r in fitted], Text(footer, style="bold"))
