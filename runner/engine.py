@@ -228,6 +228,13 @@ class Session:
 
     def sources(self, c: Check) -> tuple[list[Informer], float]:
         """Informers whose changes should re-evaluate the check, and the longest wait between evaluations."""
+        infs, tick = self._own_sources(c)
+        if self.current is not None and self.current.values:     # a value's object changing changes the check
+            used = names_in(c.model_dump(by_alias=True, exclude_unset=True))
+            infs += [self.informer(v.target) for n, v in self.current.values.items() if v.at == "check" and n in used]
+        return infs, tick
+
+    def _own_sources(self, c: Check) -> tuple[list[Informer], float]:
         s = c.spec
         if c.kind in ("match", "absent", "count", "condition"):
             return [self.informer(s.target)], TICK_SAFETY
