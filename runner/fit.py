@@ -69,3 +69,38 @@ def fit_rows(tables: list[tuple[str, Rows]], height: int, more: str = "… {n} m
             rows = rows[:keep] + [[more.format(n=len(rows) - keep)] + [""] * (len(headers) - 1)]
         out.append((title, (headers, rows)))
     return out
+
+
+def shell_words(cmd: str) -> list[str]:
+    """Split at spaces outside quotes, keeping each word exactly as written (quotes included)."""
+    words, cur, quote = [], "", None
+    for ch in cmd:
+        if quote:
+            cur += ch
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            cur, quote = cur + ch, ch
+        elif ch == " ":
+            if cur:
+                words.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return words + ([cur] if cur else [])
+
+
+def wrap_command(cmd: str, width: int) -> list[str]:
+    """A long shell command as lines ending in ' \\' (still pastable), broken between words only."""
+    if cell_len(cmd) <= width:
+        return [cmd]
+    lines: list[str] = []
+    cur = ""
+    for w in shell_words(cmd):
+        cand = f"{cur} {w}" if cur else w
+        if cur and cell_len(cand) + 2 > width:
+            lines.append(cur + " \\")
+            cur = "  " + w
+        else:
+            cur = cand
+    return lines + [cur]

@@ -13,6 +13,7 @@ from typing import Iterator
 from rich.live import Live
 
 from runner import hints, views
+from runner.fit import wrap_command
 from runner.engine import Outcome, Session
 from runner.i18n import msg
 from runner.placeholders import substitute
@@ -98,8 +99,9 @@ def show_step(out: Out, sess: Session, step: Step, index: int, total: int, lang:
     if step.task:
         task = sess.text(step.task.text, lang)
         if step.task.commands:
-            task += f"\n\n**{msg('try', lang)}:**\n\n" + "\n".join(f"    {substitute(c, sess.vars)}"
-                                                                  for c in step.task.commands)
+            width = max(20, out.console.width - 12)      # panel borders, code block padding, indent
+            task += f"\n\n**{msg('try', lang)}:**\n\n" + "\n".join(
+                f"    {line}" for c in step.task.commands for line in wrap_command(substitute(c, sess.vars), width))
         out.panel(msg("task", lang), task, style="yellow")
 
 

@@ -260,3 +260,12 @@ def test_live_area_fits_80x24_with_the_prompt_last():
     assert all(len(line) <= 80 for line in lines)
     assert any("web-7c6b5d4f3-00000" in line or "web-5d8f7c9b4-00000" in line for line in lines)   # whole names
     assert not any("…" in line and "web-" in line.split("…")[0][-6:] for line in lines)
+
+
+def test_long_commands_wrap_between_words_and_stay_pastable():
+    cmd = "kubectl -n lab-service-learner patch svc web --type merge -p '{\"spec\": {\"selector\": {\"app\": \"web\"}}}'"
+    lines = fit.wrap_command(cmd, 40)
+    assert all(line.endswith(" \\") for line in lines[:-1]) and len(lines) > 1
+    joined = " ".join(line.removesuffix(" \\").strip() for line in lines)
+    assert joined == cmd                                   # nothing lost, the quoted JSON never split
+    assert fit.wrap_command("kubectl get pods", 40) == ["kubectl get pods"]
