@@ -67,9 +67,8 @@ def format_validation_error(path: Path, err: ValidationError) -> list[str]:
     return lines
 
 
-def labs_dir() -> Path:
-    """The labs folder: --labs-dir / KUBELAB_LABS, else labs/ in the current folder or its nearest parent
-    that has one, else the labs/ of the checkout this package runs from (documented in docs/authoring.md)."""
+def find_labs_dir() -> Path | None:
+    """--labs-dir / KUBELAB_LABS, else labs/ in the current folder or its nearest parent that has one."""
     env = os.environ.get("KUBELAB_LABS")
     if env:
         return Path(env).resolve()
@@ -78,7 +77,13 @@ def labs_dir() -> Path:
     for d in [Path.cwd(), *Path.cwd().parents]:
         if (d / "labs").is_dir():
             return d / "labs"
-    return Path(__file__).resolve().parent.parent / "labs"
+    return None
+
+
+def labs_dir() -> Path:
+    """The labs folder (find_labs_dir), else the labs/ of the checkout this package runs from
+    (documented in docs/authoring.md)."""
+    return find_labs_dir() or Path(__file__).resolve().parent.parent / "labs"
 
 
 def repo_root() -> Path:
