@@ -61,6 +61,15 @@ def main_options(ctx: typer.Context,
     ctx.obj = Ctx(kubeconfig, context, learner, detect(lang), Out(mode, detect(lang)))
 
 
+def _seconds(value: float, option: str) -> float:
+    """A duration option: finite, more than 0, at most an hour (limits.seconds), else one line, exit 2."""
+    from runner import limits
+    try:
+        return limits.seconds(value, option)
+    except ValueError as e:
+        raise LabError(f"kubelab: {e}") from None
+
+
 def _lab(c: Ctx, name: str) -> LoadedLab:
     return find_lab(name)
 
@@ -123,6 +132,7 @@ def run(ctx: typer.Context, lab: str, step: Optional[str] = typer.Option(None, "
     """Guided mode: step by step, waits for you, checks, reveals hints. Ctrl-C keeps your place."""
     from runner.guided import run_guided
     from runner.engine import Session
+    check_wait = _seconds(check_wait, "--check-wait")
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     start = _step_id(loaded, step, c) if step else None
@@ -143,6 +153,7 @@ def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
           wait: Optional[float] = typer.Option(None, help="cap on each check's timeout (seconds)")) -> None:
     """Check one step (default: your current step). Exit 0 if it passes."""
     from runner.engine import Session
+    wait = _seconds(wait, "--wait") if wait is not None else None
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     sid = _step_id(loaded, step, c)
@@ -271,6 +282,7 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
 
     from runner.junit import write_junit
     from runner.verify import failure_lines, verify_lab
+    window = _seconds(window, "--window")
     c: Ctx = ctx.obj
     loaded = [find_lab(x) for x in labs] if labs else None
     if loaded is None:

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 
 def state_dir() -> Path:
@@ -21,35 +25,103 @@ class LabProgress:
     finished: bool = False
 
 
-class ProgressStore:
-    def __init__(self, learner: str | None, directory: Path | None = None) -> None:
-        self.path = (directory or state_dir()) / f"progress-{learner or 'default'}.json"
+def _entry(raw: Any) -> LabProgress:
+    """A lab's saved progress, tolerant of fields it does not know or of the wrong type (older/newer kubelab)."""
+    if not isinstance(raw, dict):
+        return LabProgress()
+    p = LabProgress()
+    if isinstance(raw.get("step"), str):
+        p.step = raw["step"]
+    if isinstance(raw.get("completed"), list):
+        p.completed = [x for x in raw["completed"] if isinstance(x, str)]
+    if isinstance(raw.get("hints"), dict):
+        p.hints = {k: v for k, v in raw["hints"].items() if isinstance(k, str) and isinstance(v, int)}
+    if isinstance(raw.get("finished"), bool):
+        p.finished = raw["finished"]
+    return p
 
-    def _read(self) -> dict[str, dict]:
+
+def _decode(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class ProgressStore:
+    """One JSON file per learner. Every write is atomic (write, then rename) and keeps the previous good
+    file as <name>.bak; a damaged file is kept aside, the backup used instead, and the user told so."""
+
+    def __init__(self, learner: str | None, directory: Path | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self.path = (directory or state_dir()) / f"progress-{learner or 'default'}.json"
+        self.backup = self.path.with_name(self.path.name + ".bak")
+        self._warn = warn or (lambda m: print(f"kubelab: {m}", file=sys.stderr))
+        self._damaged_seen = False
+
+    def _read(self) -> dict[str, Any]:
         try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            text = None
+        except OSError as e:
+            raise OSError(f"cannot read the progress file {self.path}: {e.strerror}") from None
+        data = _decode(text) if text is not None else {}
+        if data is not None and (text is not None or not self.backup.exists()):
+            return data
+        # damaged (or gone while a backup exists: killed between the two renames)
+        bak = None
+        try:
+            bak = _decode(self.backup.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            pass
+        if text is not None and not self._damaged_seen:
+            self._damaged_seen = True
+            kept = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            shutil.copyfile(self.path, kept)
+            self._warn(f"the progress file {self.path} is damaged; kept it as {kept} and "
+                       + (f"restored the last good copy ({self.backup})" if bak is not None else
+                          "started without saved progress (no backup)"))
+        return bak or {}
 
     def get(self, lab_id: str) -> LabProgress:
-        raw = self._read().get(lab_id)
-        return LabProgress(**raw) if raw else LabProgress()
+        return _entry(self._read().get(lab_id))
 
     def all(self) -> dict[str, LabProgress]:
-        return {k: LabProgress(**v) for k, v in self._read().items()}
+        return {k: _entry(v) for k, v in self._read().items() if isinstance(k, str)}
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            old = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            old = None
+        if old is not None and _decode(old) is not None:
+            self._atomic(self.backup, old)
+        # write-then-rename: a Ctrl-C or kill -9 mid-write must not corrupt the file
+        self._atomic(self.path, json.dumps(data, indent=1))
+
+    def _atomic(self, path: Path, text: str) -> None:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".progress-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def put(self, lab_id: str, p: LabProgress) -> None:
         data = self._read()
-        data[lab_id] = asdict(p)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # write-then-rename: a Ctrl-C mid-write must not corrupt the file
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".progress-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, self.path)
+        old = data.get(lab_id)
+        unknown = {k: v for k, v in old.items() if k not in asdict(p)} if isinstance(old, dict) else {}
+        data[lab_id] = {**unknown, **asdict(p)}   # keep fields a newer kubelab wrote
+        self._write(data)
 
     def clear(self, lab_id: str) -> None:
         data = self._read()
         if data.pop(lab_id, None) is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(data, indent=1))
+            self._write(data)

@@ -20,8 +20,15 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
-# Where build/cluster.sh writes the cluster's kubeconfig.
-CLUSTER_KUBECONFIG = Path(os.environ.get("KUBELAB_CACHE") or Path.home() / ".cache" / "kubelab") / "kubeconfig"
+from runner.cluster.bounds import bound_requests, probe
+
+
+def cluster_kubeconfig() -> Path:
+    """Where build/cluster.sh writes the cluster's kubeconfig (same rule as build/lib.sh)."""
+    cache = os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab"
+    return Path(cache) / "kubeconfig"
+
+
 DEFAULT_CONTEXT = "kind-kubelab"
 T = TypeVar("T")
 
@@ -32,8 +39,8 @@ def resolve_kubeconfig(explicit: str | None = None) -> str | None:
     env = os.environ.get("KUBECONFIG")
     if env:
         return env.split(os.pathsep)[0]
-    if CLUSTER_KUBECONFIG.is_file():
-        return str(CLUSTER_KUBECONFIG)
+    if cluster_kubeconfig().is_file():
+        return str(cluster_kubeconfig())
     default = Path.home() / ".kube" / "config"
     return str(default) if default.is_file() else None
 
@@ -135,11 +142,22 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> Kube:
     try:
         cfg = client.Configuration()
         config.load_kube_config(config_file=path, context=ctx, client_configuration=cfg)
-    except (config.ConfigException, OSError, TypeError) as e:
-        raise ClusterUnavailable(f"no usable kubeconfig ({path or 'none found'}, context {ctx or 'current'}): {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark else ""
+        raise ClusterUnavailable(f"kubeconfig {path} is not valid YAML: {at}{getattr(e, 'problem', None) or e}") from None
+    except Exception as e:  # noqa: BLE001 - a kubeconfig of the wrong shape fails anywhere in the loader
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ClusterUnavailable(f"no usable kubeconfig ({path or 'none found'}, context {ctx or 'current'}): {why}") from None
     cfg.retries = 1
     cfg.connection_pool_maxsize = 64  # one long-lived connection per informer watch
     api = client.ApiClient(cfg)
+    bound_requests(api)
+    where = f"kubeconfig {path}, context {ctx or 'current'}"
+    try:
+        probe(api, where)   # the discovery cache would hide a refused token or a dead server until much later
+    except ConnectionError as e:
+        raise ClusterUnavailable(str(e)) from None
     try:
         dyn = retrying(10.0)(DynamicClient)(api)
     except Exception as e:  # noqa: BLE001 - any failure here means "cannot reach the cluster"
