@@ -44,8 +44,9 @@ def _reason(e: BaseException) -> str:
     return text.splitlines()[0][:160]
 
 
-def probe(api: client.ApiClient, where: str, budget: float = 6.0) -> None:
+def probe(api: client.ApiClient, where: str, budget: float | None = None) -> None:
     """GET /version within `budget` seconds; raises ConnectionError with one line saying what to do."""
+    budget = limits.CONNECT_BUDGET if budget is None else budget
     deadline = time.monotonic() + budget
     host = api.configuration.host
     while True:

@@ -50,9 +50,10 @@ def resolve_context(kubeconfig: str | None, explicit: str | None = None) -> str 
         return explicit or os.environ["KUBELAB_CONTEXT"]
     try:
         cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
-        names = [c.get("name") for c in (cfg or {}).get("contexts") or []]
+        contexts = cfg.get("contexts") if isinstance(cfg, dict) else None
+        names = [c.get("name") for c in contexts if isinstance(c, dict)] if isinstance(contexts, list) else []
         return DEFAULT_CONTEXT if DEFAULT_CONTEXT in names else None
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError):   # connect() reports what is wrong with the file
         return None
 
 
