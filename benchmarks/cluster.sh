@@ -12,7 +12,7 @@ if [ "${1:-}" = --cold ]; then
   bash build/cluster.sh down >/dev/null 2>&1 || true
   s0=$(date +%s); bash build/cluster.sh up; cold=$(( $(date +%s) - s0 ))
 fi
-CACHE=${KUBELAB_CACHE:-$HOME/.cache/kubelab}
+CACHE=${KUBELAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubelab}
 bash build/cluster.sh down >/dev/null
 s0=$(date +%s); bash build/cluster.sh up 2>/dev/null; warm=$(( $(date +%s) - s0 ))
 s0=$(date +%s); bash build/cluster.sh up 2>/dev/null; reuse=$(( $(date +%s) - s0 ))

@@ -160,3 +160,18 @@ def test_cluster_kubeconfig_honours_xdg_cache_home(monkeypatch, tmp_path):
     assert cluster_kubeconfig() == tmp_path / "kubelab" / "kubeconfig"
     monkeypatch.setenv("KUBELAB_CACHE", str(tmp_path / "own"))
     assert cluster_kubeconfig() == tmp_path / "own" / "kubeconfig"
+
+
+def test_makefile_and_benchmark_honour_xdg_cache_home(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBELAB_CACHE", "KUBECONFIG")}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    r = subprocess.run(["make", "-s", "-C", str(root), "--eval", "print-kc: ; @echo $(KUBECONFIG)", "print-kc"],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert r.stdout.strip() == f"{tmp_path}/kubelab/kubeconfig", r.stdout + r.stderr
+    line = next(x for x in (root / "benchmarks" / "cluster.sh").read_text().splitlines() if x.startswith("CACHE="))
+    r = subprocess.run(["bash", "-c", f"{line}; echo $CACHE"], env=env, capture_output=True, text=True, timeout=30)
+    assert r.stdout.strip() == f"{tmp_path}/kubelab"
