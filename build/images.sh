@@ -46,6 +46,19 @@ busybox_root() {
   rm -rf "$d/x"
 }
 
+# nft_roundtrip IMAGE: the image's own nft, in a network namespace of its own, must read a
+# kube-proxy map element back exactly as kube-proxy writes it; kube-proxy's full resync relies on it.
+nft_roundtrip() {
+  local out want='{"concat": ["10.0.0.1", "tcp", 80]}'
+  out=$(printf '%s\n' 'add table ip t' \
+    'add map ip t m { type ipv4_addr . inet_proto . inet_service : verdict ; }' \
+    'add element ip t m { 10.0.0.1 . tcp . 80 : drop }' 'list map ip t m' |
+    docker run --rm -i --network none --cap-add NET_ADMIN --entrypoint nft "$1" -j -i) ||
+    die "nft in $1 does not run: $out"
+  [[ "$out" == *"$want"* ]] || die "nft in $1 lists a map element as ${out#*\"elem\": } instead of $want"
+  echo "nft round trip in $1: ok"
+}
+
 build_cluster_images() {
   OUT=$1; WORK=$1/ctx
   local v=$K8S_VERSION reg=registry.k8s.io
@@ -63,11 +76,16 @@ build_cluster_images() {
   local ctx=$WORK/local-path-helper; busybox_root "$ctx"
   printf 'FROM scratch\nCOPY root/ /\nENV PATH=/bin\n' >"$ctx/Dockerfile"
   image "$(python3 "$BUILD_DIR/kindconst.py" "$kc" storageHelperImage)" -- "$ctx"
-  # kube-proxy (nftables mode) needs `nft` and its libraries: copied out of the node rootfs.
+  # kube-proxy (nftables mode) needs `nft` and its libraries: copied out of the node rootfs. And
+  # /etc/protocols: without it `nft --json list map` prints protocols as numbers (6, not "tcp"), so
+  # on every full resync (hourly, or at a restart) kube-proxy reads back keys it does not recognise,
+  # deletes them as leftovers in the same transaction that re-adds them, and the service-ips map is
+  # left empty (docs/service-routing.md).
   ctx=$WORK/kube-proxy; mkdir -p "$ctx"; cp "$K8S_BIN/kube-proxy" "$ctx/kube-proxy"
   cat >"$ctx/Dockerfile" <<DF
 FROM $NODE_BASE AS deps
-RUN set -e; mkdir -p /out/tmp; for b in /usr/sbin/nft /usr/sbin/conntrack; do \
+RUN set -e; mkdir -p /out/tmp /out/etc; cp /etc/protocols /etc/services /out/etc/; \
+    for b in /usr/sbin/nft /usr/sbin/conntrack; do \
       cp --parents "\$b" /out; for l in \$(ldd "\$b" | grep -o '/[^ ]*'); do cp --parents -L "\$l" /out; done; done
 FROM scratch
 COPY --from=deps /out/ /
@@ -76,6 +94,7 @@ ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ENTRYPOINT ["/usr/local/bin/kube-proxy"]
 DF
   image "$reg/kube-proxy:$v" -- "$ctx"
+  nft_roundtrip "$reg/kube-proxy:$v"
   rm -rf "$WORK"
 }
 
