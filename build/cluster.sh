@@ -106,6 +106,6 @@ case "${1:-}" in
     if healthy; then
       docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o wide
       say "cluster $NAME healthy; kubeconfig: $KUBECONFIG_OUT"
-    else say "cluster $NAME is not running (make cluster)"; exit 1; fi ;;
+    else say "cluster $NAME is not running (kubelab cluster up, or make cluster in a checkout)"; exit 1; fi ;;
   *) die "usage: cluster.sh up|down|status" ;;
 esac
