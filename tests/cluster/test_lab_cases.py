@@ -1,0 +1,57 @@
+"""Alternative solutions pass their step; typical mistakes fail the named check, with that check's
+hint first and a summary that names the cause (cases and how they run: tests/cluster/labcases.py)."""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from labcases import Case, CaseResult, alternative_cases, mistake_cases, run_case
+
+from runner.cluster.client import Kube
+
+CASES = alternative_cases() + mistake_cases()
+
+
+@pytest.fixture(scope="session")
+def case_results(request: pytest.FixtureRequest, kubelab_kube: Kube) -> dict[str, CaseResult]:
+    """All cases at once, a few in parallel, each in its own namespace: a slow rollout case does not
+    hold up the others."""
+    base = request.config.getoption("kubelab_learner")
+    workers = max(3, request.config.getoption("kubelab_parallel"))
+    jobs = [(c, f"{base}-c{i}") for i, c in enumerate(CASES)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda j: run_case(kubelab_kube, j[0], j[1]), jobs))
+    return {c.id: r for (c, _), r in zip(jobs, results)}
+
+
+def _report(res: CaseResult) -> str:
+    lines = [f"{'ok  ' if o.result.ok else 'FAIL'} {o.label}: {o.result.summary}" for o in res.outcomes]
+    for o in res.outcomes:
+        if not o.result.ok:
+            lines += [f"    {d}" for d in o.result.details[:6] + o.diagnostics[:8]]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.kind == "alternative"], ids=lambda c: c.id)
+def test_alternative_passes(case: Case, case_results: dict[str, CaseResult]) -> None:
+    res = case_results[case.id]
+    assert not res.error, f"{case.id}: {res.error}"
+    assert res.outcomes, f"{case.id}: the step has no checks"
+    assert all(o.result.ok for o in res.outcomes), f"{case.id} is a correct solution but fails:\n{_report(res)}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.kind == "mistake"], ids=lambda c: c.id)
+def test_mistake_fails_with_its_hint_and_cause(case: Case, case_results: dict[str, CaseResult]) -> None:
+    assert case.meta.get("check") and case.meta.get("cause"), (
+        f"{case.path}: no entry (step, check, cause) in tests/fixtures/mistakes/{case.lab}.yaml")
+    res = case_results[case.id]
+    assert not res.error, f"{case.id}: {res.error}"
+    o = res.named
+    assert o is not None and not o.result.ok, f"{case.id}: check {case.meta['check']!r} passed:\n{_report(res)}"
+    causes = case.meta["cause"] if isinstance(case.meta["cause"], list) else [case.meta["cause"]]
+    assert any(re.search(c, o.result.summary, re.I) for c in causes), (
+        f"{case.id}: the summary does not name the cause ({' | '.join(causes)}): {o.result.summary}")
+    assert res.named_hint, f"{case.id}: check {o.label!r} has no hint of its own"
+    assert res.hints and res.hints[0] == res.named_hint, (
+        f"{case.id}: first hint shown is {res.hints[:1]}, not the check's own: {res.named_hint!r}")
