@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from runner import hints
 from runner.cluster import objects as kobj
 from runner.cluster.client import Kube, describe_error
 from runner.engine import Outcome, Session
@@ -71,18 +73,21 @@ def mistake_index(lab: str) -> dict[str, dict[str, Any]]:
 
 
 def mistake_cases() -> list[Case]:
-    """Every file in manifests/<lab>/mistakes/ is a case; one without an index entry is a case too
-    (it then fails, naming the missing entry)."""
+    """Every file in manifests/<lab>/mistakes/ of a lab with an index (tests/fixtures/mistakes/<lab>.yaml)
+    is a case; a file without an entry is a case too (it then fails, naming the missing entry)."""
     cases = []
     for f in sorted((ROOT / "manifests").glob("*/mistakes/*.yaml")):
         lab = f.parent.parent.name
+        if not (MISTAKES / f"{lab}.yaml").is_file():
+            continue
         meta = mistake_index(lab).get(f.name) or {}
         cases.append(Case("mistake", lab, meta.get("step", "?"), f, meta))
     return cases
 
 
 def _kubectl_env(kube: Kube, namespace: str, learner: str) -> dict[str, str]:
-    env = dict(os.environ, NAMESPACE=namespace, LEARNER=learner)
+    env = dict(os.environ, NAMESPACE=namespace, LEARNER=learner, KUBELAB_LEARNER=learner,
+               KUBELAB=f"{sys.executable} -m runner")
     if kube.kubeconfig:
         env["KUBECONFIG"] = kube.kubeconfig
     if kube.context:
@@ -97,7 +102,8 @@ def _act(sess: Session, case: Case) -> None:
     """Do what the case's file stands for, instead of the step's solve."""
     if case.path.suffix == ".sh":
         r = subprocess.run(["bash", "-euo", "pipefail", str(case.path)], cwd=ROOT, capture_output=True, text=True,
-                           env=_kubectl_env(sess.kube, sess.namespace, sess.learner or ""), timeout=300)
+                           env={**_kubectl_env(sess.kube, sess.namespace, sess.learner or ""),
+                                **{k: v for k, v in sess.vars.items() if k == "NODE_PORT"}}, timeout=300)
         if r.returncode != 0:
             raise RuntimeError(f"{case.path.name} exited {r.returncode}: {(r.stderr or r.stdout).strip()[-400:]}")
         return
@@ -119,6 +125,7 @@ def _sub(value: Any, variables: dict[str, str]) -> Any:
 def _replay(sess: Session, step: Step) -> None:
     """Bring the namespace to the state after `step`: apply, solve, wait for its plain checks."""
     sess.apply(step)
+    sess.begin_step(step)
     sess.solve(step)
     plain = [c for c in step.check if c.kind != "invariant"]
     if plain:
@@ -131,12 +138,7 @@ def _replay(sess: Session, step: Step) -> None:
 
 def shown_hints(step: Step, outcomes: list[Outcome], sess: Session, lang: str = "en") -> list[str]:
     """The hints in the order the runner reveals them after these outcomes."""
-    try:
-        from runner.hints import hints_for  # type: ignore[attr-defined]  # per-check hints, when the runner has them
-        return [sess.text(h, lang) for h in hints_for(step, outcomes)]
-    except ImportError:
-        own = [c.hint for c, o in zip(step.check, outcomes) if getattr(c, "hint", None) and not o.result.ok]
-        return [sess.text(h, lang) for h in own + list(step.hints)]
+    return [sess.text(h, lang) for h in hints.ordered(step, outcomes)]
 
 
 def run_case(kube: Kube, case: Case, learner: str) -> CaseResult:
@@ -159,6 +161,7 @@ def run_case(kube: Kube, case: Case, learner: str) -> CaseResult:
             raise LookupError(f"no step {case.step!r} in lab {case.lab}")
         step = sess.step(case.step)
         sess.apply(step)
+        sess.begin_step(step)
         samplers = sess.start_samplers(step)
         try:
             _act(sess, case)
@@ -189,7 +192,6 @@ def _name_outcome(res: CaseResult, step: Step, case: Case, sess: Session) -> Non
     for c, o in zip(order, res.outcomes):
         if c.label() == wanted:
             res.named = o
-            own = getattr(c, "hint", None)
-            res.named_hint = sess.text(own, "en") if own is not None else None
+            res.named_hint = sess.text(c.hint, "en") if c.hint is not None else None
             return
     res.error = f"step {case.step} has no check named {wanted!r}"
