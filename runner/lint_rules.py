@@ -77,10 +77,13 @@ def text_languages(t: Text, lab_files: set[str]) -> set[str]:
     return langs | {m.group(1) for f in lab_files if (m := pattern.match(f))}
 
 
+_COMMAND = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:kubectl|kubelab|curl|wget|watch|kind|helm|docker)\s")
+
+
 def _is_command(t: Text) -> bool:
-    """A hint that is only a command reads the same in every language."""
+    """A hint that is only a shell command (or one code span) reads the same in every language."""
     s = t.values.get("en", "").strip()
-    return set(t.values) == {"en"} and (s.startswith("kubectl ") or bool(re.fullmatch(r"`[^`]+`", s)))
+    return set(t.values) == {"en"} and (bool(_COMMAND.match(s)) or bool(re.fullmatch(r"`[^`]+`", s)))
 
 
 def text_problems(file: Path, doc: Doc, lab: Lab, lab_files: set[str]) -> list[Problem]:
