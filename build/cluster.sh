@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # kubelab's kind cluster: up (create or reuse), down, status.
 . "$(dirname "$0")/lib.sh"
-NAME=kubelab
+# KUBELAB_CLUSTER names a second cluster beside the default one (its own kubeconfig file);
+# KUBELAB_KIND_CONFIG gives it another kind config (e.g. kind-plain.yaml: one node, no host ports).
+NAME=${KUBELAB_CLUSTER:-kubelab}
 CONFIG_DIR=$REPO_DIR/manifests/cluster
-KUBECONFIG_OUT=$CACHE/kubeconfig
+KIND_CONFIG=${KUBELAB_KIND_CONFIG:-$CONFIG_DIR/kind.yaml}
+if [ "$NAME" = kubelab ]; then KUBECONFIG_OUT=$CACHE/kubeconfig; else KUBECONFIG_OUT=$CACHE/kubeconfig-$NAME; fi
 
 kind_bin() { bash "$BUILD_DIR/binaries.sh" kind; eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"; }
 
@@ -30,8 +33,8 @@ node_image() {
 }
 
 render_config() {
-  local out=$CACHE/kind-config.yaml
-  cat "$CONFIG_DIR/kind.yaml" >"$out"
+  local out=$CACHE/kind-config-$NAME.yaml
+  cat "$KIND_CONFIG" >"$out"
   if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
     say "host is on cgroup v1: kubelet gets failCgroupV1: false"
     cat "$CONFIG_DIR/cgroup-v1.yaml" >>"$out"
