@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from runner.cli_workshop import workshop_app
 from runner.i18n import detect
 from runner.loader import LabError, LoadedLab, find_lab, load_all
 from runner.progress import ProgressStore
@@ -24,6 +25,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Kubernetes labs on a live kind cluster, checked automatically.")
 cluster_app = typer.Typer(no_args_is_help=True, help="Start, stop or inspect the kind cluster (build/cluster.sh).")
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(workshop_app, name="workshop")
 
 
 @dataclass
@@ -58,6 +60,10 @@ def main_options(ctx: typer.Context,
     if labs_dir:
         os.environ["KUBELAB_LABS"] = str(labs_dir.resolve())   # read by runner.loader.labs_dir()
     mode = "json" if json_out else ("plain" if plain else None)
+    if learner is None:  # a workshop kubeconfig names its learner
+        from runner.cluster.client import learner_of, resolve_context, resolve_kubeconfig
+        path = resolve_kubeconfig(kubeconfig)
+        learner = learner_of(path, resolve_context(path, context))
     ctx.obj = Ctx(kubeconfig, context, learner, detect(lang), Out(mode, detect(lang)))
 
 

@@ -57,6 +57,21 @@ def resolve_context(kubeconfig: str | None, explicit: str | None = None) -> str 
         return None
 
 
+def learner_of(kubeconfig: str | None, context: str | None) -> str | None:
+    """The learner a workshop kubeconfig speaks for (its context's kubelab.io/learner extension), if any."""
+    try:
+        cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
+        ctx_name = context or (cfg or {}).get("current-context")
+        for c in (cfg or {}).get("contexts") or []:
+            if c.get("name") == ctx_name:
+                for ext in (c.get("context") or {}).get("extensions") or []:
+                    if ext.get("name") == "kubelab.io/learner":
+                        return str((ext.get("extension") or {}).get("learner") or "") or None
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+        return None
+    return None
+
+
 def status_of(exc: BaseException) -> int | None:
     if isinstance(exc, (ApiException, DynamicApiError)):
         return getattr(exc, "status", None)
