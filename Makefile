@@ -8,7 +8,7 @@ export KUBECONFIG ?= $(CACHE)/kubeconfig
 JUNIT ?= build-results/junit.xml
 FIRST_LAB ?= pod
 
-.PHONY: setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
+.PHONY: browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -45,7 +45,11 @@ test-unit: setup
 test-cluster: setup cluster
 	$(call pytest,tests/cluster -q)
 
-test: setup cluster  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
+# The board's browser test drives Debian's chromium (no browser download is possible here).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+
+test: setup cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
 	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --junitxml=$(JUNIT) --kubelab-parallel 3)
 

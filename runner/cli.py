@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from runner.cli_workshop import workshop_app
+from runner.cli_workshop import board, workshop_app
 from runner.i18n import detect
 from runner.loader import LabError, LoadedLab, find_lab, load_all
-from runner.progress import ProgressStore
+from runner.progress import ProgressStore, after_check
 from runner.render import Out
 
 # The client library and the engine take ~0.7 s to import: only commands that talk to the cluster load them,
@@ -26,6 +26,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 cluster_app = typer.Typer(no_args_is_help=True, help="Start, stop or inspect the kind cluster (build/cluster.sh).")
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(workshop_app, name="workshop")
+app.command("board")(board)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Ctx:
     learner: str | None
     lang: str
     out: Out
+    workshop: bool = False       # the kubeconfig is a workshop learner's: progress lives in the cluster
     _kube: Kube | None = None
 
     def kube(self) -> Kube:
@@ -44,6 +46,9 @@ class Ctx:
         return self._kube
 
     def store(self) -> ProgressStore:
+        if self.workshop and self.learner:
+            from runner.progress_cluster import ClusterProgressStore
+            return ClusterProgressStore(self.kube(), self.learner)  # type: ignore[return-value]
         return ProgressStore(self.learner)
 
 
@@ -60,11 +65,11 @@ def main_options(ctx: typer.Context,
     if labs_dir:
         os.environ["KUBELAB_LABS"] = str(labs_dir.resolve())   # read by runner.loader.labs_dir()
     mode = "json" if json_out else ("plain" if plain else None)
-    if learner is None:  # a workshop kubeconfig names its learner
-        from runner.cluster.client import learner_of, resolve_context, resolve_kubeconfig
-        path = resolve_kubeconfig(kubeconfig)
-        learner = learner_of(path, resolve_context(path, context))
-    ctx.obj = Ctx(kubeconfig, context, learner, detect(lang), Out(mode, detect(lang)))
+    from runner.cluster.kubeconfig import learner_of, resolve_context, resolve_kubeconfig
+    path = resolve_kubeconfig(kubeconfig)
+    workshop_learner = learner_of(path, resolve_context(path, context))   # a workshop kubeconfig names its learner
+    ctx.obj = Ctx(kubeconfig, context, learner or workshop_learner, detect(lang), Out(mode, detect(lang)),
+                  workshop=workshop_learner is not None)
 
 
 def _seconds(value: float, option: str) -> float:
@@ -169,6 +174,9 @@ def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
         # invariants are judged on samples taken now; give up early once nothing changes any more
         outs = sess.check_step(s, {}, timeout_cap=wait, quiet=5.0)
         ok = all(o.result.ok for o in outs)
+        store = c.store()
+        reason = next((o.result.summary for o in outs if not o.result.ok), None)
+        store.put(loaded.id, after_check(store.get(loaded.id), [x.id for x in loaded.lab.steps], sid, ok, reason))
         from runner.i18n import msg
         c.out.line(f"{loaded.id} / {sid}: {msg('pass' if ok else 'fail', c.lang)}", "bold green" if ok else "bold red")
         c.out.outcomes(outs)

@@ -83,3 +83,25 @@ def status(ctx: typer.Context) -> None:
     c.out.table("workshop", (["LEARNER", "NAMESPACES", "PODS", "NOT RUNNING"],
                              [[r["learner"], str(r["namespaces"]), str(r["pods"]), str(r["not_running"])] for r in rows]))
     c.out.flush_json(rows)
+
+
+def board(ctx: typer.Context,
+          host: str = typer.Option("127.0.0.1", help="address to listen on"),
+          port: int = typer.Option(0, help="port (default: a free one, printed)")) -> None:
+    """Instructor board: every learner's progress, live, in the browser (CSV/JSON export)."""
+    import socket
+
+    import uvicorn
+
+    from runner.board.server import make_app
+    from runner.board.state import LabInfo
+    from runner.loader import load_all
+    c: Any = ctx.obj
+    labs, _ = load_all()
+    app = make_app(c.kube(), [LabInfo(lab.id, [s.id for s in lab.lab.steps]) for lab in labs])
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    shown = f"[{host}]" if ":" in host else host
+    c.out.line(f"board on http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C stops it)")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

@@ -178,6 +178,8 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
                 for s in samplers.values():
                     s.stop()
                 samplers = sess.start_samplers(step)
+            prog.failures += 1
+            prog.last_failure = next(o.result.summary for o in outs if not o.result.ok)
             reveal_hint(out, sess, step, prog, lang, shown, outs)
             store.put(lab.id, prog)
         for s in samplers.values():

@@ -23,9 +23,38 @@ class LabProgress:
     completed: list[str] = field(default_factory=list)
     hints: dict[str, int] = field(default_factory=dict)   # step id -> hints revealed
     finished: bool = False
+    # for the instructor board (workshop mode): when, how long on this step, why it fails
+    updated: float | None = None            # epoch seconds of the last write
+    step_started: float | None = None       # when the learner reached the current step
+    failures: int = 0                       # failed checks on the current step
+    last_failure: str | None = None         # the failing check's one-line reason
 
 
-def _entry(raw: Any) -> LabProgress:
+def stamp(old: LabProgress, new: LabProgress, now: float) -> LabProgress:
+    """Timestamps and per-step counters follow the step: a new step starts its clock and clears failures."""
+    new.updated = now
+    if new.step != old.step or new.step_started is None:
+        new.step_started = now
+        if new.step != old.step:
+            new.failures, new.last_failure = 0, None
+    return new
+
+
+def after_check(p: LabProgress, step_ids: list[str], step: str, ok: bool, reason: str | None) -> LabProgress:
+    """`kubelab check` moves the learner on when the step passes, and records why it did not."""
+    if ok:
+        if step not in p.completed:
+            p.completed.append(step)
+        nxt = step_ids.index(step) + 1
+        p.step, p.finished = (step_ids[nxt], False) if nxt < len(step_ids) else (None, True)
+    else:
+        p.step = p.step or step
+        p.failures += 1
+        p.last_failure = reason
+    return p
+
+
+def entry(raw: Any) -> LabProgress:
     """A lab's saved progress, tolerant of fields it does not know or of the wrong type (older/newer kubelab)."""
     if not isinstance(raw, dict):
         return LabProgress()
@@ -38,6 +67,13 @@ def _entry(raw: Any) -> LabProgress:
         p.hints = {k: v for k, v in raw["hints"].items() if isinstance(k, str) and isinstance(v, int)}
     if isinstance(raw.get("finished"), bool):
         p.finished = raw["finished"]
+    for key in ("updated", "step_started"):
+        if isinstance(raw.get(key), (int, float)) and not isinstance(raw.get(key), bool):
+            setattr(p, key, float(raw[key]))
+    if isinstance(raw.get("failures"), int) and not isinstance(raw.get("failures"), bool):
+        p.failures = raw["failures"]
+    if isinstance(raw.get("last_failure"), str):
+        p.last_failure = raw["last_failure"]
     return p
 
 
@@ -86,10 +122,10 @@ class ProgressStore:
         return bak or {}
 
     def get(self, lab_id: str) -> LabProgress:
-        return _entry(self._read().get(lab_id))
+        return entry(self._read().get(lab_id))
 
     def all(self) -> dict[str, LabProgress]:
-        return {k: _entry(v) for k, v in self._read().items() if isinstance(k, str)}
+        return {k: entry(v) for k, v in self._read().items() if isinstance(k, str)}
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +154,7 @@ class ProgressStore:
         data = self._read()
         old = data.get(lab_id)
         unknown = {k: v for k, v in old.items() if k not in asdict(p)} if isinstance(old, dict) else {}
-        data[lab_id] = {**unknown, **asdict(p)}   # keep fields a newer kubelab wrote
+        data[lab_id] = {**unknown, **asdict(stamp(entry(old), p, time.time()))}   # keep fields a newer kubelab wrote
         self._write(data)
 
     def clear(self, lab_id: str) -> None:

@@ -6,10 +6,8 @@ else `kind-kubelab` when the kubeconfig has it, else the current context.
 """
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import urllib3
@@ -21,55 +19,10 @@ from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from runner.cluster.bounds import bound_requests, probe
+from runner.cluster.kubeconfig import resolve_context, resolve_kubeconfig
+from runner.cluster.kubeconfig import DEFAULT_CONTEXT, cluster_kubeconfig  # noqa: F401 - re-exported for callers
 
-
-def cluster_kubeconfig() -> Path:
-    """Where build/cluster.sh writes the cluster's kubeconfig (same rule as build/lib.sh)."""
-    cache = os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab"
-    return Path(cache) / "kubeconfig"
-
-
-DEFAULT_CONTEXT = "kind-kubelab"
 T = TypeVar("T")
-
-
-def resolve_kubeconfig(explicit: str | None = None) -> str | None:
-    if explicit:
-        return explicit
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env.split(os.pathsep)[0]
-    if cluster_kubeconfig().is_file():
-        return str(cluster_kubeconfig())
-    default = Path.home() / ".kube" / "config"
-    return str(default) if default.is_file() else None
-
-
-def resolve_context(kubeconfig: str | None, explicit: str | None = None) -> str | None:
-    if explicit or os.environ.get("KUBELAB_CONTEXT"):
-        return explicit or os.environ["KUBELAB_CONTEXT"]
-    try:
-        cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
-        contexts = cfg.get("contexts") if isinstance(cfg, dict) else None
-        names = [c.get("name") for c in contexts if isinstance(c, dict)] if isinstance(contexts, list) else []
-        return DEFAULT_CONTEXT if DEFAULT_CONTEXT in names else None
-    except (OSError, ValueError, yaml.YAMLError):   # connect() reports what is wrong with the file
-        return None
-
-
-def learner_of(kubeconfig: str | None, context: str | None) -> str | None:
-    """The learner a workshop kubeconfig speaks for (its context's kubelab.io/learner extension), if any."""
-    try:
-        cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
-        ctx_name = context or (cfg or {}).get("current-context")
-        for c in (cfg or {}).get("contexts") or []:
-            if c.get("name") == ctx_name:
-                for ext in (c.get("context") or {}).get("extensions") or []:
-                    if ext.get("name") == "kubelab.io/learner":
-                        return str((ext.get("extension") or {}).get("learner") or "") or None
-    except (OSError, yaml.YAMLError, AttributeError, TypeError):
-        return None
-    return None
 
 
 def status_of(exc: BaseException) -> int | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client, config
 
-from runner.cluster.client import resolve_context, resolve_kubeconfig
+from runner.cluster.kubeconfig import resolve_context, resolve_kubeconfig
 
 
 @pytest.fixture(scope="session")

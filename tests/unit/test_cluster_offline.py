@@ -154,7 +154,7 @@ def test_refused_credentials_are_reported_at_once(kubeconfig, status_server):
 
 
 def test_cluster_kubeconfig_honours_xdg_cache_home(monkeypatch, tmp_path):
-    from runner.cluster.client import cluster_kubeconfig
+    from runner.cluster.kubeconfig import cluster_kubeconfig
     monkeypatch.delenv("KUBELAB_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cluster_kubeconfig() == tmp_path / "kubelab" / "kubeconfig"

@@ -1,0 +1,1 @@
+"""The instructor board: every learner's progress, live, in a browser."""
