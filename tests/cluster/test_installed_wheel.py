@@ -46,6 +46,10 @@ def test_new_lint_cluster_up_verify_from_an_authors_folder(installed: tuple[Path
     where = run([str(tmp / "venv/bin/python"), "-c", "import runner; print(runner.__file__)"], course, env)
     assert where.stdout.startswith(str(tmp / "venv")), where.stdout   # the installed package, not this checkout
     kubelab = str(tmp / "venv/bin/kubelab")
+    healthy = subprocess.run([kubelab, "cluster", "status"], cwd=course, env=env, capture_output=True, text=True)
+    if healthy.returncode != 0:   # `cluster up` would build one: minutes, not what this test is about
+        pytest.fail(f"no healthy kubelab cluster (run `make cluster` first): {healthy.stderr.strip()[-300:]}",
+                    pytrace=False)
     run([kubelab, "new", "demo"], course, env)
     assert (course / "labs/demo/lab.yaml").is_file() and (course / "manifests/demo/web.yaml").is_file()
     lint = run([kubelab, "--plain", "lint"], course, env)
