@@ -8,7 +8,7 @@ from typing import Any
 from runner.data import data_root
 from runner.lint_kinds import BUILTIN_KINDS, crd_kinds, read_offline_images
 from runner.lint_rules import (Problem, applied_files, inline_manifests, known_placeholders, object_problems,
-                               placeholder_problems, pod_labels, schema_problems, selector_problem,
+                               placeholder_problems, pod_labels, schema_problems, selector_problem, solve_contradicts_check,
                                target_problems, text_problems)
 from runner.lint_yaml import Doc, YamlError, load_docs
 from runner.loader import labs_dir, manifests_dir
@@ -103,6 +103,11 @@ def lint_lab(lab_yaml: Path, ctx: Context) -> list[Problem]:
             problems.append(sel)
         if f != lab_yaml:
             problems += placeholder_problems(f, d, known)
+    for i in range(len(lab.steps)):
+        names = {mdir / name for p, name in applied_files(lab) if _in_solve(p) and p[1] == i}
+        solved = [(f, d.line_of(p), obj) for f, d, obj, p in objects
+                  if f in names or (f == lab_yaml and _in_solve(p) and p[1] == i)]
+        problems += solve_contradicts_check(lab_yaml, doc, lab, i, solved)
     return sorted(set(problems), key=lambda x: (str(x.file), x.line, x.message))
 
 

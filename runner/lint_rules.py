@@ -239,3 +239,37 @@ def selector_problem(file: Path, doc: Doc, obj: Any, path: tuple[Any, ...],
     return Problem(file, doc.line_of(path + ("spec", "selector")),
                    f"Service {(obj.get('metadata') or {}).get('name')} selects {want}, but no pod in the lab's "
                    "manifests has these labels (a typo? the Service would have no endpoints)")
+
+
+def _conflicts(expected: Any, actual: Any, path: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
+    """Scalars the check expects that the object sets otherwise (lists and placeholders are left to verify)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return [c for k, v in expected.items() if k in actual for c in _conflicts(v, actual[k], path + (str(k),))]
+    if isinstance(expected, (dict, list)) or isinstance(actual, (dict, list)) or expected is None or actual is None:
+        return []
+    if "${" in str(expected) or "${" in str(actual) or str(expected) == str(actual):
+        return []
+    return [(".".join(path), expected, actual)]
+
+
+def solve_contradicts_check(file: Path, doc: Doc, lab: Lab, step_index: int,
+                            solved: list[tuple[Path, int, Any]]) -> list[Problem]:
+    """A match check on an object the step's solve applies, expecting a field the solve sets otherwise:
+    the solution can never pass (solved: the objects the solve applies, with their file and line)."""
+    step = lab.steps[step_index]
+    patched = {(a.patch.target.kind, a.patch.target.name) for a in step.solve if a.patch}
+    out = []
+    for ci, check in enumerate(step.check):
+        spec = check.match
+        if check.kind != "match" or not spec.fields or not spec.target.name or \
+                (spec.target.kind, spec.target.name) in patched:
+            continue
+        for f, line, obj in solved:
+            if not (isinstance(obj, dict) and obj.get("kind") == spec.target.kind and
+                    (obj.get("metadata") or {}).get("name") == spec.target.name):
+                continue
+            for where, want, got in _conflicts(spec.fields, obj):
+                out.append(Problem(file, doc.line_of(("steps", step_index, "check", ci, "match", "fields")),
+                                   f"the check expects {where}: {want}, but the solve applies {got} ({f}:{line}): "
+                                   "the solution cannot pass"))
+    return out

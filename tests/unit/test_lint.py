@@ -87,6 +87,9 @@ BREAKAGES: dict[str, Breakage] = {
     "target kind in the wrong group": (LAB, "target: {apiVersion: apps/v1, kind: Deployment, name: web}\n          fields",
                                        "target: {kind: Deployment, name: web}\n          fields",
                                        "target: {kind: Deployment, name: web}", "served as apiVersion apps/v1"),
+    "solve contradicts the check": (LAB, "      - patch:\n          target: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+                                         "          patch: {spec: {replicas: 2}}", "      - apply: web.yaml",
+                                    "fields: {spec: {replicas: 2}}", "expects spec.replicas: 2, but the solve applies 1"),
     "manifest of an unknown kind": (WEB, "kind: Deployment", "kind: Deploymnet", "kind: Deploymnet", "unknown kind"),
     "manifest without a name": (WEB, "  name: web\n", "  nmae: web\n", "metadata:", "metadata.name"),
     "pull policy Always offline": (WEB, "  imagePullPolicy: IfNotPresent", "  imagePullPolicy: Always",
