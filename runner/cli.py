@@ -258,9 +258,13 @@ def reset(ctx: typer.Context, lab: str) -> None:
     left = leftovers(c.kube(), sess.namespace, sess.cluster_kinds())
     for r in removed:
         c.out.line(f"  removed {r}")
-    c.out.line(f"{loaded.id}: reset ({sess.namespace})" + (f"; LEFT BEHIND: {', '.join(left)}" if left else ""))
-    c.out.flush_json({"lab": loaded.id, "namespace": sess.namespace, "removed": removed, "left": left})
-    raise typer.Exit(1 if left else 0)
+    for f in sess.cleanup_failures:
+        c.out.line(f"  cleanup failed: {f}", "red")
+    c.out.line(f"{loaded.id}: reset ({sess.namespace})" + (f"; LEFT BEHIND: {', '.join(left)}" if left else "")
+               + (f"; {len(sess.cleanup_failures)} cleanup action(s) failed" if sess.cleanup_failures else ""))
+    c.out.flush_json({"lab": loaded.id, "namespace": sess.namespace, "removed": removed, "left": left,
+                      "cleanup_failed": sess.cleanup_failures})
+    raise typer.Exit(1 if left or sess.cleanup_failures else 0)
 
 
 @app.command()

@@ -15,11 +15,12 @@ from runner.checks import absent, condition, count, event, exec as exec_check, h
 from runner.checks.base import Result
 from runner.cluster import objects as kobj
 from runner.cluster import nodeports, probes
-from runner.cluster.client import Kube, describe_error
+from runner.cluster.client import Kube, describe_error, is_permanent
 from runner.cluster import explain
 from runner.cluster.informer import Informer, Informers
 from runner.cluster.rollout import rollout_undo
 from runner.cluster.reset import reset_namespace
+from runner.errors import LabError
 from runner.loader import LoadedLab
 from runner.placeholders import names_in, namespace_for, substitute, substitute_model
 from runner.sampler import Sampler
@@ -64,6 +65,7 @@ class Session:
         self.uses_node_port = "NODE_PORT" in loaded.lab.model_dump_json() or any(
             "NODE_PORT" in p.read_text(errors="ignore") for p in loaded.manifests.glob("**/*.y*ml"))
         self._client_ready = False
+        self.cleanup_failures: list[str] = []
         self._lock = threading.Lock()
 
     # --- lifecycle -----------------------------------------------------------------
@@ -97,6 +99,11 @@ class Session:
 
     def close(self) -> None:
         self.informers.stop()
+        self._client_ready = False    # the client pod goes with the namespace; ask again next time
+
+    def namespace_lost(self) -> bool:
+        """True when the lab namespace is gone or going (a `kubelab reset` while `run` waits for a key)."""
+        return not kobj.namespace_active(self.kube, self.namespace)
 
     def cluster_kinds(self) -> list[tuple[str, str]]:
         """Every (apiVersion, kind) in the lab's manifests, so reset also looks there."""
@@ -106,21 +113,23 @@ class Session:
             for spec in specs:
                 try:
                     docs = kobj.load_documents(spec, self.loaded.manifests, self.vars)
-                except OSError:
+                except (OSError, LabError):   # a manifest broken since load: reset must still go on
                     continue
                 kinds += [(d.get("apiVersion", "v1"), d["kind"]) for d in docs if d.get("kind")]
         return kinds
 
     def reset(self) -> list[str]:
+        """What was removed; cleanup actions that failed are in self.cleanup_failures (reset goes on)."""
         self.close()
-        done = []
+        done: list[str] = []
+        self.cleanup_failures: list[str] = []
         for s in reversed(self.lab.steps):
             for a in substitute_model(self.lab.step(s.id), self.vars, final=False).cleanup:
                 try:
                     done += self.run_action(a)
                 except Exception as e:  # noqa: BLE001 - cleanup is best effort; leftovers are reported
                     if not kobj.is_not_found(e):
-                        done.append(f"cleanup failed: {e}")
+                        self.cleanup_failures.append(f"{a.kind}: {describe_error(e)}")
         self.vars.pop("NODE_PORT", None)
         return done + reset_namespace(self.kube, self.namespace, self.cluster_kinds())
 
@@ -185,7 +194,8 @@ class Session:
 
     def wait_pod(self, spec: Any, timeout: float | None = None) -> str:
         """pick_pod, waiting (on the pod watch) until one runs: a solve may exec right after an apply."""
-        inf = self.informers.get("v1", "Pod", self.namespace)
+        # wait on the very informer pick_pod/_running read, or a change there is noticed only at the deadline
+        inf = self.informer(spec.pod) if not spec.pod_name else self.informers.get("v1", "Pod", self.namespace)
         deadline = time.monotonic() + (timeout or self.lab.defaults.timeout)
         seen = -1
         while True:
@@ -254,11 +264,17 @@ class Session:
         try:
             if c.kind in ("match", "absent", "count", "condition"):
                 mod = {"match": match, "absent": absent, "count": count, "condition": condition}[c.kind]
-                return mod.evaluate(s, self.informer(s.target).objects())
+                inf = self.informer(s.target)
+                if inf.error:     # e.g. 401, 403 or a bad selector: the objects are unknown, not absent
+                    return Result(False, f"{c.label()}: {inf.error}", [inf.error], fatal=True)
+                return mod.evaluate(s, inf.objects())
             if c.kind == "event":
                 names = {s.target.name} if s.target.name else (
                     {o["metadata"]["name"] for o in self.informer(s.target).objects()} if s.target.selector else None)
-                evs = self.informers.get("v1", "Event", self.namespace).objects()
+                ev_inf = self.informers.get("v1", "Event", self.namespace)
+                if ev_inf.error:
+                    return Result(False, f"{c.label()}: {ev_inf.error}", [ev_inf.error], fatal=True)
+                evs = ev_inf.objects()
                 return event.evaluate(s, evs, names)
             if c.kind == "http":
                 r = http_check.evaluate(s, self.http(s))
@@ -273,7 +289,7 @@ class Session:
                 pod = self._running(s.pod_name) if s.pod_name else self.pick_pod(s)
                 return exec_check.evaluate(s, probes.pod_exec(self.kube, self.namespace, pod, s.command, s.container))
         except Exception as e:  # noqa: BLE001
-            return Result.failed(f"{c.label()}: {describe_error(e)}", [describe_error(e)])
+            return Result(False, f"{c.label()}: {describe_error(e)}", [describe_error(e)], fatal=is_permanent(e))
         raise ValueError(f"{c.kind} is evaluated by its sampler")
 
     def wait_many(self, checks: list[Check], timeout: float,
@@ -309,7 +325,7 @@ class Session:
                 now = time.monotonic()
                 remaining = deadline - now
                 calm = quiet is not None and now - last_change[0] >= quiet
-                if done(results) or remaining <= 0 or calm:
+                if done(results) or remaining <= 0 or calm or any(r.fatal for r in results):
                     return results
                 wake = remaining if quiet is None else min(remaining, last_change[0] + quiet - now)
                 trigger.wait(max(0.05, min(tick, wake)))

@@ -119,6 +119,28 @@ def reveal_hint(out: Out, sess: Session, step: Step, prog: LabProgress, lang: st
     out.panel(title, sess.text(h, lang), style="magenta")
 
 
+def read_answer(out: Out) -> str:
+    """One key (TTY) or one line, for a question outside the step prompt; EOF is q."""
+    if not (out.rich and sys.stdin.isatty()):
+        line = sys.stdin.readline()
+        return (line.strip().lower()[:1] or "\n") if line else "q"
+    with cbreak():
+        return os.read(sys.stdin.fileno(), 1).decode(errors="ignore").lower()
+
+
+def set_up_again(out: Out, sess: Session, step: Step, lang: str) -> bool:
+    """The namespace went away under the learner: offer to create it and apply the step again."""
+    out.line(msg("ns_gone", lang).format(ns=sess.namespace), "bold yellow")
+    if read_answer(out) == "q":
+        return False
+    sess.close()                      # watches and the client pod belonged to the old namespace
+    sess.prepare()                    # waits for a namespace still terminating, then creates it
+    sess.apply(step)
+    sess.begin_step(step, fresh=True)
+    out.line(msg("step_again", lang), "bold")
+    return True
+
+
 def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: str | None = None,
                check_cap: float = 15.0) -> int:
     lab = sess.lab
@@ -147,12 +169,24 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
         shown: list[Text] = []
         if not step.check:
             out.line("[Enter]")
-            read_key(out, sess, step, lang)
+            if read_key(out, sess, step, lang) == "q":
+                for s in samplers.values():
+                    s.stop()
+                out.line(msg("saved", lang))
+                return 0
         while step.check:
             key = read_key(out, sess, step, lang)
             if key == "q":
                 out.line(msg("saved", lang))
                 return 0
+            if sess.namespace_lost():
+                for s in samplers.values():
+                    s.stop()
+                if not set_up_again(out, sess, step, lang):
+                    out.line(msg("saved", lang))
+                    return 0
+                samplers = sess.start_samplers(step)
+                continue
             if key == "h":
                 reveal_hint(out, sess, step, prog, lang, shown)
                 store.put(lab.id, prog)

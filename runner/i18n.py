@@ -17,6 +17,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "saved": {"en": "Progress saved. Run the same command to resume.",
               "ko": "진행 상황이 저장되었습니다. 같은 명령으로 이어서 할 수 있습니다."},
     "checking": {"en": "checking", "ko": "확인 중"},
+    "ns_gone": {"en": "The lab's namespace {ns} is gone (`kubelab reset` in another terminal?). "
+                      "[Enter] set this step up again  [q] quit",
+                "ko": "실습 네임스페이스 {ns}가 없습니다(다른 터미널에서 `kubelab reset`?). "
+                      "[Enter] 이 단계를 다시 준비  [q] 종료"},
+    "step_again": {"en": "step set up again", "ko": "단계를 다시 준비했습니다"},
     "objectives": {"en": "Objectives", "ko": "학습 목표"},
     "pass": {"en": "PASS", "ko": "통과"},
     "fail": {"en": "FAIL", "ko": "실패"},

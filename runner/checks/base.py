@@ -11,6 +11,7 @@ class Result:
     summary: str                                          # one line, e.g. "Deployment/web: spec.replicas expected 3, got 2"
     details: list[str] = field(default_factory=list)      # diff / expected-vs-actual lines
     objects: list[tuple[str, str]] = field(default_factory=list)  # (kind, name) to collect events/logs for
+    fatal: bool = False          # no wait can change it (e.g. 401, 403, a bad selector): stop waiting at once
 
     @classmethod
     def passed(cls, summary: str, objects: list[tuple[str, str]] | None = None) -> "Result":

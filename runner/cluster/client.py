@@ -47,12 +47,35 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
+# Server-side apply of a field the schema does not know answers 500 (not 400): no retry can fix it.
+_SCHEMA_ERRORS = ("failed to create typed patch object", "field not declared in schema", "unknown field")
+
+
+class UnknownKind(ValueError):
+    """The cluster serves no such apiVersion/kind (a 404 of the kind itself, not of an object)."""
+
+
+def is_schema_error(exc: BaseException) -> bool:
+    body = getattr(exc, "body", None)
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    return any(m in text for m in _SCHEMA_ERRORS)
+
+
 def is_transient(exc: BaseException) -> bool:
     """Connection resets, apiserver restarts, throttling and 5xx are worth retrying; 4xx are not."""
     if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
         return True
     st = status_of(exc)
-    return st is not None and (st == 0 or st == 429 or st >= 500)
+    return st is not None and (st == 0 or st == 429 or st >= 500) and not is_schema_error(exc)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """An answer no wait can change: a bad request or selector (400), refused credentials (401), no right (403),
+    an unknown kind, an invalid object (422), a field the schema does not know. A check ends at once on it."""
+    if isinstance(exc, UnknownKind):
+        return True
+    st = status_of(exc)
+    return st in (400, 401, 403, 422) or (st is not None and st >= 500 and is_schema_error(exc))
 
 
 def retrying(deadline: float = 30.0) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -98,7 +121,7 @@ class Kube:
                 try:
                     self._res[key] = call(self.dyn.resources.get, api_version=api_version, kind=kind)
                 except ResourceNotFoundError:
-                    raise ValueError(f"the cluster has no kind {kind} in {api_version}") from None
+                    raise UnknownKind(f"the cluster has no kind {kind} in {api_version}") from None
             return self._res[key]
 
     def namespaced(self, api_version: str, kind: str) -> bool:

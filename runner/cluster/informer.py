@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from kubernetes import watch
 
-from runner.cluster.client import Kube, call, is_transient, status_of
+from runner.cluster.client import Kube, call, describe_error, is_permanent
 
 Listener = Callable[[list[dict[str, Any]]], None]
 
@@ -26,7 +26,8 @@ class Informer:
         self._cond = threading.Condition()
         self.version = 0                       # bumped on every change; waiters compare against it
         self.synced = threading.Event()
-        self.error: str | None = None          # last non-transient error (e.g. 403), shown on timeout
+        self.error: str | None = None          # an error no retry fixes (401, 403, 400...): checks end on it
+        self.settled = threading.Event()       # synced, or failed for good: waiting longer changes nothing
         self._stop = threading.Event()
         self._watcher: watch.Watch | None = None
         self._listeners: list[Listener] = []
@@ -44,11 +45,12 @@ class Informer:
             self._cond.notify_all()
 
     def add_listener(self, fn: Listener) -> None:
-        self._listeners.append(fn)
+        with self._cond:
+            self._listeners = [*self._listeners, fn]   # copy on write: _changed iterates without the lock
 
     def remove_listener(self, fn: Listener) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
+        with self._cond:
+            self._listeners = [f for f in self._listeners if f is not fn]
 
     def objects(self) -> list[dict[str, Any]]:
         with self._cond:
@@ -65,7 +67,9 @@ class Informer:
             self.version += 1
             self._cond.notify_all()
         objs = self.objects()
-        for fn in self._listeners:
+        with self._cond:
+            listeners = self._listeners
+        for fn in listeners:
             fn(objs)
 
     def _list(self) -> str:
@@ -82,8 +86,10 @@ class Informer:
             for o in self._objs.values():   # list items carry no kind; checks and diffs want it
                 o.setdefault("kind", self.kind)
                 o.setdefault("apiVersion", self.api_version)
+        self.error = None
         self._changed()
         self.synced.set()
+        self.settled.set()
         return data["metadata"].get("resourceVersion") or "0"
 
     def _run(self) -> None:
@@ -94,8 +100,10 @@ class Informer:
                 backoff = 0.2
                 self._watch(rv)
             except Exception as e:  # noqa: BLE001 - the loop must survive anything; transient or not
-                if not is_transient(e) and status_of(e) != 410:
-                    self.error = f"{type(e).__name__}: {getattr(e, 'reason', None) or e}"
+                if is_permanent(e):
+                    self.error = describe_error(e)
+                    self.settled.set()
+                    self._changed()          # wake the checks waiting on this informer: they end with the error
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -136,7 +144,7 @@ class Informers:
             inf = self._all.get(key)
             if inf is None:
                 inf = self._all[key] = Informer(self.kube, api_version, kind, namespace, label_selector, name).start()
-        inf.synced.wait(wait_sync)
+        inf.settled.wait(wait_sync)
         return inf
 
     def stop(self) -> None:

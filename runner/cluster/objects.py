@@ -69,6 +69,15 @@ def ensure_namespace(kube: Kube, namespace: str, lab_id: str, timeout: float = 1
                "metadata": {"name": namespace, "labels": {LAB_LABEL: lab_id, NS_LABEL: namespace}}})
 
 
+def namespace_active(kube: Kube, namespace: str) -> bool:
+    """The namespace exists and is not being deleted (another terminal's `kubelab reset` removes it)."""
+    try:
+        ns = call(kube.resource("v1", "Namespace").get, name=namespace)
+    except NotFoundError:
+        return False
+    return not ns.metadata.get("deletionTimestamp")
+
+
 def list_targets(kube: Kube, target: Target, namespace: str) -> list[dict[str, Any]]:
     res = kube.resource(target.api_version, target.kind)
     kw: dict[str, Any] = {}
