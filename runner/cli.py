@@ -123,7 +123,10 @@ def show(ctx: typer.Context, lab: str) -> None:
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     L = loaded.lab
-    t = lambda x: loaded.text(x, c.lang)  # noqa: E731
+    from runner.placeholders import namespace_for, substitute
+    ns = namespace_for(L.id, c.learner)
+    names = {"NAMESPACE": ns, "LAB": L.id, "LEARNER": c.learner or "", "HOST_SUFFIX": f"{ns}.localtest.me"}
+    t = lambda x: substitute(loaded.text(x, c.lang), names)  # noqa: E731
     body = t(L.concept) + "\n\n" + "\n".join(f"- {t(o)}" for o in L.objectives)
     if L.intro:
         body += "\n\n" + t(L.intro)
@@ -397,8 +400,9 @@ def cluster_status() -> None:
 
 def main() -> None:
     """Entry point: turn expected errors into one line on stderr."""
+    from runner.argv import hoist_globals
     try:
-        app(standalone_mode=True)
+        app(args=hoist_globals(sys.argv[1:]), standalone_mode=True)
     except LabError as e:
         print(str(e), file=sys.stderr)
         sys.exit(2)

@@ -307,7 +307,10 @@ class Session:
             trigger.set()
         infs, tick = [], TICK_SAFETY
         for c in checks:
-            i, t = self.sources(c)
+            try:
+                i, t = self.sources(c)
+            except Exception:  # noqa: BLE001 - e.g. an unknown kind: evaluate() reports it as the check's failure
+                i, t = [], TICK_PROBE
             infs += i
             tick = min(tick, t)
         if quiet is not None:
