@@ -297,12 +297,11 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
            junit: Optional[Path] = typer.Option(None, help="write a JUnit XML report here"),
            parallel: int = typer.Option(1, help="labs verified at the same time"),
            keep: bool = typer.Option(False, help="keep the namespace after verifying"),
-           window: float = typer.Option(3.0, help="seconds a check must keep failing before solve")) -> None:
+           window: float = typer.Option(3.0, help="longest a check must keep failing before solve (the phase ends "
+                                                   "earlier once the step's objects are at rest and quiet)")) -> None:
     """For every step: check must FAIL, then solve, then check must PASS. Non-zero exit on any failure."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from runner.junit import write_junit
-    from runner.verify import failure_lines, verify_lab
+    from runner.verify import failure_lines, verify_labs
     window = _seconds(window, "--window")
     c: Ctx = ctx.obj
     loaded = [find_lab(x) for x in labs] if labs else None
@@ -319,15 +318,14 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
         c.out.line(f"{lab_id} / {rep.step}: {rep.status}{' (' + rep.message + ')' if rep.status != 'passed' else ''}"
                    f" [{rep.seconds:.1f}s]", style)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]
-        reports = list(pool.map(lambda lab: verify_lab(kube, lab, learner=learner, window=window, keep=keep,
-                                                       on_step=on_step), loaded))
+    learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]-<run>
+    reports = verify_labs(kube, loaded, learner, window, parallel, keep, on_step)
     failed = [r for r in reports if not r.ok]
     for r in reports:
         for line in failure_lines(r):
             c.out.line(line, "red" if line.startswith("FAILED") else None)
-        c.out.line(f"{r.lab}: {'OK' if r.ok else 'FAILED'} in {r.seconds:.1f}s", "bold green" if r.ok else "bold red")
+        c.out.line(f"{r.lab}: {'OK' if r.ok else 'FAILED'} in {r.seconds:.1f}s" + (f" (kept {r.namespace})" if keep else ""),
+                   "bold green" if r.ok else "bold red")
     if junit:
         write_junit(junit, reports)
     c.out.flush_json([{"lab": r.lab, "ok": r.ok, "seconds": round(r.seconds, 2), "error": r.error,

@@ -19,7 +19,7 @@ from runner.cluster.client import Kube, describe_error, is_permanent
 from runner.cluster import explain
 from runner.cluster.informer import Informer, Informers
 from runner.cluster.rollout import rollout_undo
-from runner.cluster.reset import reset_namespace
+from runner.cluster.reset import start_reset, sweep
 from runner.errors import LabError
 from runner.loader import LoadedLab
 from runner.placeholders import names_in, namespace_for, substitute, substitute_model
@@ -118,8 +118,17 @@ class Session:
                 kinds += [(d.get("apiVersion", "v1"), d["kind"]) for d in docs if d.get("kind")]
         return kinds
 
-    def reset(self) -> list[str]:
-        """What was removed; cleanup actions that failed are in self.cleanup_failures (reset goes on)."""
+    def reset(self, timeout: float = 180.0) -> list[str]:
+        """Delete everything of this run and wait until it is gone (TimeoutError names what is left).
+        What was removed; cleanup actions that failed are in self.cleanup_failures (reset goes on)."""
+        done = self.start_reset()
+        left = sweep(self.kube, {self.namespace: self.cluster_kinds()}, timeout).get(self.namespace)
+        if left:
+            raise TimeoutError(f"still there after {timeout:.0f}s: {', '.join(left)}")
+        return done
+
+    def start_reset(self) -> list[str]:
+        """The lab's cleanup actions, then issue the deletions without waiting (see runner/cluster/reset.py)."""
         self.close()
         done: list[str] = []
         self.cleanup_failures: list[str] = []
@@ -131,7 +140,7 @@ class Session:
                     if not kobj.is_not_found(e):
                         self.cleanup_failures.append(f"{a.kind}: {describe_error(e)}")
         self.vars.pop("NODE_PORT", None)
-        return done + reset_namespace(self.kube, self.namespace, self.cluster_kinds())
+        return done + start_reset(self.kube, self.namespace, self.cluster_kinds(), self.lab.defaults.zero_grace_cleanup)
 
     # --- actions -------------------------------------------------------------------
     def apply(self, step: Step) -> list[str]:
@@ -293,11 +302,13 @@ class Session:
         raise ValueError(f"{c.kind} is evaluated by its sampler")
 
     def wait_many(self, checks: list[Check], timeout: float,
-                  done: Callable[[list[Result]], bool], quiet: float | None = None) -> list[Result]:
+                  done: Callable[[list[Result]], bool], quiet: float | None = None,
+                  wake_in: Callable[[], float] | None = None) -> list[Result]:
         """Re-evaluate `checks` on every change of their sources until done(results) or timeout.
 
         quiet: also stop when nothing changed (the checks' objects, the namespace's pods and events)
         for that long: a learner's check that cannot pass by waiting answers at once.
+        wake_in: seconds until `done` may turn true without a watch event (re-evaluate then).
         """
         trigger = threading.Event()
         last_change = [time.monotonic()]
@@ -331,6 +342,8 @@ class Session:
                 if done(results) or remaining <= 0 or calm or any(r.fatal for r in results):
                     return results
                 wake = remaining if quiet is None else min(remaining, last_change[0] + quiet - now)
+                if wake_in is not None:
+                    wake = min(wake, wake_in())
                 trigger.wait(max(0.05, min(tick, wake)))
         finally:
             for i in infs:

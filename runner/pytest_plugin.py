@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,7 +19,7 @@ import pytest
 
 from runner.cluster.client import ClusterUnavailable, Kube, connect, resolve_kubeconfig
 from runner.loader import LabError, load_lab_file
-from runner.verify import LabReport, failure_lines, verify_lab
+from runner.verify import LabReport, failure_lines, verify_lab, verify_labs
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -120,10 +119,9 @@ def _verified(config: pytest.Config, kube: Kube, loaded: Any, session: pytest.Se
                     labs.append((p, load_lab_file(p)))
                 except LabError:
                     continue
-            with ThreadPoolExecutor(max_workers=parallel) as pool:
-                for p, rep in zip([p for p, _ in labs],
-                                  pool.map(lambda pl: verify_lab(kube, pl[1], learner, window=window), labs)):
-                    cache[p] = rep
+            # cleanup runs in the background; verify_labs ends with one sweep proving every run left nothing
+            for (p, _), report in zip(labs, verify_labs(kube, [lab for _, lab in labs], learner, window, parallel)):
+                cache[p] = report
     return cache.get(loaded.dir / "lab.yaml") or verify_lab(kube, loaded, learner, window=window)
 
 

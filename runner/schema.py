@@ -207,6 +207,9 @@ class Step(Strict):
 
 class Defaults(Strict):
     timeout: float = 60.0
+    # reset deletes the run's pods with grace period 0 (their shutdown is never part of a lab); false keeps
+    # each pod's terminationGracePeriodSeconds, for a lab whose cleanup needs a graceful stop.
+    zero_grace_cleanup: bool = True
     _t = _dur_validator("timeout")
 
 

@@ -1,15 +1,24 @@
 """`kubelab verify`: for every step, the check must fail before solve and pass after it."""
 from __future__ import annotations
 
+import secrets
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from runner.cluster.client import Kube, describe_error
+from runner.cluster.reset import sweep
 from runner.engine import Outcome, Session, WaitFailed
 from runner.loader import LoadedLab
+from runner.placeholders import namespace_for
+from runner.settle import Settle
 
-PRECHECK_WINDOW = 3.0   # how long a check must stay failing before solve (catches "passes by itself")
+# The must-fail phase: a check must keep failing until the step's objects are at rest and quiet
+# (runner/settle.py), at most this long (the ceiling catches what never settles).
+PRECHECK_WINDOW = 3.0
+SWEEP_TIMEOUT = 180.0
 
 
 @dataclass
@@ -30,10 +39,11 @@ class LabReport:
     error: str = ""
     seconds: float = 0.0
     reset: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)     # what the final sweep still found (a failure)
 
     @property
     def ok(self) -> bool:
-        return not self.error and all(s.status != "failed" for s in self.steps)
+        return not self.error and not self.left and all(s.status != "failed" for s in self.steps)
 
 
 def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
@@ -54,9 +64,17 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
     elif plain:
         # Every check, not just the step as a whole, must fail before solve: a check that already
         # passes proves nothing about the learner's work.
-        results = sess.wait_many(plain, window, lambda rs: any(r.ok for r in rs))
+        # Until the step's objects are at rest and quiet (or the ceiling `window`): a check that would pass
+        # "by itself" once a controller or the kubelet finishes what the apply started is still seen passing.
+        settle = Settle(sess, step, plain)
+        t_mf = time.monotonic()
+        try:
+            results = sess.wait_many(plain, window, lambda rs: any(r.ok for r in rs) or settle.calm(),
+                                     wake_in=settle.wake_in)
+        finally:
+            settle.close()
         if any(r.ok for r in results):
-            outs = [Outcome(c.label(), c.kind, r, window) for c, r in zip(plain, results) if r.ok]
+            outs = [Outcome(c.label(), c.kind, r, time.monotonic() - t_mf) for c, r in zip(plain, results) if r.ok]
             names = ", ".join(repr(o.label) for o in outs)
             return StepReport(step_id, "failed", "must-fail",
                               f"check {names} passes before solve: it cannot tell whether the learner did the task "
@@ -80,13 +98,50 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
     return rep
 
 
+class Cleanups:
+    """Deletions of finished labs run in the background; `finish` sweeps once for all of them."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+        self._runs: list[tuple[LabReport, Session, threading.Thread]] = []
+
+    def start(self, report: LabReport, sess: Session) -> None:
+        def run() -> None:
+            try:
+                report.reset = sess.start_reset()
+            except Exception as e:  # noqa: BLE001 - reported on the lab; the sweep still looks
+                report.error = report.error or f"reset failed: {describe_error(e)}"
+        th = threading.Thread(target=run, daemon=True, name=f"reset-{report.namespace}")
+        th.start()
+        self._runs.append((report, sess, th))
+
+    def finish(self, timeout: float = SWEEP_TIMEOUT) -> dict[str, list[str]]:
+        """Wait for every run's deletions to be issued, then until all is gone; a run with leftovers fails."""
+        for _, _, th in self._runs:
+            th.join()
+        runs = {r.namespace: s.cluster_kinds() for r, s, _ in self._runs}
+        left = sweep(self.kube, runs, timeout)
+        for r, _, _ in self._runs:
+            r.left = left.get(r.namespace, [])
+            if r.left:
+                r.error = r.error or f"left behind after {timeout:.0f}s: {', '.join(r.left)}"
+        return left
+
+
+def run_namespace(lab_id: str, learner: str) -> str:
+    """A fresh namespace per verify run: nothing of an earlier (or still deleting) run can be in it."""
+    return namespace_for(lab_id, f"{learner[:40]}-{secrets.token_hex(3)}")
+
+
 def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: float = PRECHECK_WINDOW,
-               keep: bool = False, on_step: Callable[[str, StepReport], None] | None = None) -> LabReport:
+               keep: bool = False, on_step: Callable[[str, StepReport], None] | None = None,
+               cleanups: Cleanups | None = None) -> LabReport:
+    """Verify one lab in a fresh namespace. With `cleanups`, its deletion runs in the background and the
+    caller's cleanups.finish() proves it complete; without, this waits until everything is gone."""
     t0 = time.monotonic()
-    sess = Session(kube, loaded, learner)
+    sess = Session(kube, loaded, learner, namespace=run_namespace(loaded.id, learner))
     report = LabReport(loaded.id, sess.namespace)
     try:
-        sess.reset()          # a previous interrupted run must not make checks pass early
         sess.prepare()
         for s in loaded.lab.steps:
             rep = verify_step(sess, s.id, window)
@@ -98,14 +153,29 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: f
     except Exception as e:  # noqa: BLE001 - a lab-level error (cluster gone, namespace stuck) is reported
         report.error = describe_error(e)
     finally:
-        if not keep:
+        sess.close()
+        if keep:
+            pass
+        elif cleanups is not None:
+            cleanups.start(report, sess)
+        else:
             try:
-                report.reset = sess.reset()
+                report.reset = sess.reset(SWEEP_TIMEOUT)
             except Exception as e:  # noqa: BLE001
                 report.error = report.error or f"reset failed: {describe_error(e)}"
-        sess.close()
     report.seconds = time.monotonic() - t0
     return report
+
+
+def verify_labs(kube: Kube, labs: list[LoadedLab], learner: str = "verify", window: float = PRECHECK_WINDOW,
+                parallel: int = 1, keep: bool = False,
+                on_step: Callable[[str, StepReport], None] | None = None) -> list[LabReport]:
+    """Several labs, `parallel` at a time; cleanup never holds up the next lab, one sweep at the end."""
+    cleanups = Cleanups(kube)
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        reports = list(pool.map(lambda lab: verify_lab(kube, lab, learner, window, keep, on_step, cleanups), labs))
+    cleanups.finish()
+    return reports
 
 
 def failure_lines(report: LabReport) -> list[str]:

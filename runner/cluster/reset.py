@@ -1,13 +1,21 @@
-"""Remove everything a lab run left: its namespace (waited for until gone), labelled cluster-scoped
-objects, volumes bound to its claims, and the lab's declared cleanup actions."""
+"""Remove everything a lab run left: its namespace, labelled cluster-scoped objects, volumes bound to its
+claims (the lab's declared cleanup actions run before, in the engine).
+
+Two halves, so cleanup does not hold up the next lab: `start_reset` issues the deletions and returns at once;
+`sweep` waits, on watches, until everything of one or more runs is gone and returns what is still there.
+Only objects carrying the run's `kubelab.io/namespace=<namespace>` label (and volumes bound to claims in that
+namespace) are touched: never what another run, or anyone else, created.
+"""
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from runner.cluster.client import Kube, call
+from runner.cluster.informer import Informers
 from runner.cluster.objects import NS_LABEL
 
 # Cluster-scoped kinds a lab may create; plus any cluster-scoped kind found in the lab's manifests.
@@ -20,17 +28,24 @@ COMMON_CLUSTER_KINDS = [
     ("scheduling.k8s.io/v1", "PriorityClass"),
     ("v1", "Namespace"),
 ]
+PV_RELEASE_WAIT = 30.0   # a provisioner deletes the volume of a deleted claim itself; after this we delete it
+
+
+def _cluster_kinds(kube: Kube, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out = []
+    for api_version, kind in dict.fromkeys(COMMON_CLUSTER_KINDS + extra):
+        try:
+            if not kube.resource(api_version, kind).namespaced:
+                out.append((api_version, kind))
+        except ValueError:
+            continue
+    return out
 
 
 def delete_labelled(kube: Kube, namespace: str, kinds: list[tuple[str, str]]) -> list[str]:
     removed = []
-    for api_version, kind in dict.fromkeys(kinds):
-        try:
-            res = kube.resource(api_version, kind)
-        except ValueError:
-            continue
-        if res.namespaced:
-            continue
+    for api_version, kind in _cluster_kinds(kube, kinds):
+        res = kube.resource(api_version, kind)
         items = call(res.get, label_selector=f"{NS_LABEL}={namespace}").to_dict().get("items") or []
         for obj in items:
             name = obj["metadata"]["name"]
@@ -42,43 +57,91 @@ def delete_labelled(kube: Kube, namespace: str, kinds: list[tuple[str, str]]) ->
     return list(dict.fromkeys(removed))
 
 
-def _wait_gone(fetch: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            fetch()
-        except NotFoundError:
-            return True
-        time.sleep(0.5)  # deletion completion has no event of its own besides NotFound; short poll
-    return False
-
-
-def reset_namespace(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]], timeout: float = 180.0) -> list[str]:
-    ns_res = kube.resource("v1", "Namespace")
-    removed = delete_labelled(kube, namespace, COMMON_CLUSTER_KINDS + extra_kinds)
+def start_reset(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]], zero_grace: bool = True) -> list[str]:
+    """Issue the deletions of one run and return without waiting for them to finish."""
+    removed = delete_labelled(kube, namespace, extra_kinds)
     try:
-        call(ns_res.delete, name=namespace, propagation_policy="Background")
-        if f"Namespace/{namespace}" not in removed:
-            removed.append(f"Namespace/{namespace}")
+        # Only a namespace this runner labelled for this run: a name clash must never delete someone else's.
+        ns = call(kube.resource("v1", "Namespace").get, name=namespace).to_dict()
     except NotFoundError:
-        pass
-    if not _wait_gone(lambda: call(ns_res.get, name=namespace), timeout):
-        raise TimeoutError(f"namespace {namespace} still exists after {timeout:.0f}s")
-    # dynamically provisioned volumes of the lab's claims: wait for the provisioner, delete if retained
-    pv_res = kube.resource("v1", "PersistentVolume")
-    for pv in call(pv_res.get).to_dict().get("items") or []:
-        ref = (pv.get("spec") or {}).get("claimRef") or {}
-        if ref.get("namespace") != namespace:
-            continue
-        name = pv["metadata"]["name"]
-        if not _wait_gone(lambda: call(pv_res.get, name=name), 30.0):
-            try:
-                call(pv_res.delete, name=name)
-            except NotFoundError:
-                pass
-            _wait_gone(lambda: call(pv_res.get, name=name), 30.0)
-        removed.append(f"PersistentVolume/{name}")
-    return list(dict.fromkeys(removed))
+        return removed
+    if (ns["metadata"].get("labels") or {}).get(NS_LABEL) != namespace:
+        raise RuntimeError(f"namespace {namespace} was not created by kubelab for this run: not deleting it")
+    try:
+        call(kube.resource("v1", "Namespace").delete, name=namespace, propagation_policy="Background")
+    except NotFoundError:
+        return removed
+    removed.append(f"Namespace/{namespace}")
+    if zero_grace:
+        # The namespace is Terminating (nothing new can be created in it); its pods would otherwise each wait
+        # out their terminationGracePeriodSeconds before the namespace can go.
+        try:
+            call(kube.core.delete_collection_namespaced_pod, namespace, grace_period_seconds=0)
+        except Exception:  # noqa: BLE001 - an optimisation only: the namespace deletion removes them anyway
+            pass
+    return removed
+
+
+def _bound_here(pv: dict[str, Any], namespaces: set[str]) -> bool:
+    return ((pv.get("spec") or {}).get("claimRef") or {}).get("namespace") in namespaces
+
+
+def sweep(kube: Kube, runs: dict[str, list[tuple[str, str]]], timeout: float = 180.0) -> dict[str, list[str]]:
+    """Wait (on watches) until every namespace in `runs`, its labelled cluster-scoped objects and the volumes
+    bound to its claims are gone. Returns, per namespace, what is still there after `timeout` ({} = clean)."""
+    if not runs:
+        return {}
+    names = set(runs)
+    sel = f"{NS_LABEL} in ({','.join(sorted(names))})"
+    kinds = _cluster_kinds(kube, [k for ks in runs.values() for k in ks])
+    infs = Informers(kube)
+    try:
+        labelled = [(kind, infs.get(api_version, kind, None, sel)) for api_version, kind in kinds]
+        pvs = infs.get("v1", "PersistentVolume", None)
+        first_released: dict[str, float] = {}
+        deadline = time.monotonic() + timeout
+        changed = threading.Event()
+        for inf in [i for _, i in labelled] + [pvs]:
+            inf.add_listener(lambda _objs: changed.set())
+        while True:
+            changed.clear()
+            left: dict[str, list[str]] = {}
+            for kind, inf in labelled:
+                for o in inf.objects():
+                    run = (o["metadata"].get("labels") or {}).get(NS_LABEL, "")
+                    left.setdefault(run, []).append(f"{kind}/{o['metadata']['name']}")
+            namespaces_left = {n.split("/", 1)[1] for items in left.values() for n in items if n.startswith("Namespace/")}
+            for pv in pvs.objects():
+                if not _bound_here(pv, names):
+                    continue
+                name = pv["metadata"]["name"]
+                claim_ns = pv["spec"]["claimRef"]["namespace"]
+                left.setdefault(claim_ns, []).append(f"PersistentVolume/{name}")
+                if claim_ns not in namespaces_left:
+                    # its claim is gone: give the provisioner time to delete it, then delete a retained one
+                    t = first_released.setdefault(name, time.monotonic())
+                    if time.monotonic() - t > PV_RELEASE_WAIT and not pv["metadata"].get("deletionTimestamp"):
+                        try:
+                            call(kube.resource("v1", "PersistentVolume").delete, name=name)
+                        except NotFoundError:
+                            pass
+            left = {run: list(dict.fromkeys(items)) for run, items in left.items()}
+            remaining = deadline - time.monotonic()
+            if not left or remaining <= 0:
+                return left
+            changed.wait(min(remaining, 2.0))   # any watch event; at least every 2 s for the PV release clock
+    finally:
+        infs.stop()
+
+
+def reset_namespace(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]], timeout: float = 180.0,
+                    zero_grace: bool = True) -> list[str]:
+    """start_reset + sweep of one run; raises TimeoutError naming what is left."""
+    removed = start_reset(kube, namespace, extra_kinds, zero_grace)
+    left = sweep(kube, {namespace: extra_kinds}, timeout).get(namespace)
+    if left:
+        raise TimeoutError(f"still there after {timeout:.0f}s: {', '.join(left)}")
+    return removed
 
 
 def leftovers(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]]) -> list[str]:
@@ -89,15 +152,12 @@ def leftovers(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]]) ->
         left.append(f"Namespace/{namespace}")
     except NotFoundError:
         pass
-    for api_version, kind in dict.fromkeys(COMMON_CLUSTER_KINDS + extra_kinds):
-        try:
-            res = kube.resource(api_version, kind)
-        except ValueError:
+    for api_version, kind in _cluster_kinds(kube, extra_kinds):
+        if kind == "Namespace":
             continue
-        if not res.namespaced:
-            items = call(res.get, label_selector=f"{NS_LABEL}={namespace}").to_dict().get("items") or []
-            left += [f"{kind}/{o['metadata']['name']}" for o in items]
+        items = call(kube.resource(api_version, kind).get, label_selector=f"{NS_LABEL}={namespace}").to_dict().get("items") or []
+        left += [f"{kind}/{o['metadata']['name']}" for o in items]
     for pv in call(kube.resource("v1", "PersistentVolume").get).to_dict().get("items") or []:
-        if ((pv.get("spec") or {}).get("claimRef") or {}).get("namespace") == namespace:
+        if _bound_here(pv, {namespace}):
             left.append(f"PersistentVolume/{pv['metadata']['name']}")
-    return left
+    return list(dict.fromkeys(left))
