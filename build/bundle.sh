@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Air-gapped bundle: everything `cluster.sh up` needs, for a machine with Docker but no network and no Go.
+#   bundle.sh export [FILE]   node image, the images `up` loads (the same list it uses: cluster.sh image-dirs),
+#                             kind and kubectl, the pins and a SHA-256 manifest, in one tar
+#                             (default FILE: $CACHE/bundles/kubelab-<pins>.tar, where .ci/run looks)
+#   bundle.sh import FILE     check it completely (pins, checksums) before installing anything, then
+#                             `docker load` the node image, keep the rest in $CACHE/bundle-<pins>/ and bring
+#                             the cluster up from it (cluster.sh uses the bundle when Go or its caches are absent)
+#   bundle.sh cached          print the cached bundle for the current pins, if there is one
+. "$(dirname "$0")/lib.sh"
+FORMAT=kubelab-bundle-1
+PINS=$(pins_key)
+CACHED=$CACHE/bundles/kubelab-$PINS.tar
+
+export_bundle() {
+  local file=${1:-$CACHED}
+  eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
+  docker image inspect "$NODE_IMAGE" >/dev/null 2>&1 || die "node image $NODE_IMAGE not in Docker: run make cluster first"
+  [ -x "$KIND_BIN/kind" ] || bash "$BUILD_DIR/binaries.sh" kind
+  [ -x "$K8S_BIN/kubectl" ] || die "kubectl not built ($K8S_BIN): run make cluster first"
+  local stage; stage=$(mktemp -d "$CACHE/bundle-export.XXXXXX")
+  trap 'rm -rf "$stage"' EXIT
+  mkdir -p "$stage/bin" "$stage/images"
+  say "bundle: node image $NODE_IMAGE"
+  docker save -o "$stage/node-image.tar" "$NODE_IMAGE"
+  local dir t n=0
+  for dir in $(bash "$BUILD_DIR/cluster.sh" image-dirs); do
+    for t in "$dir"/*.tar; do ln "$t" "$stage/images/" 2>/dev/null || cp "$t" "$stage/images/"; n=$((n + 1)); done
+  done
+  say "bundle: $n image archives, kind, kubectl"
+  cp "$KIND_BIN/kind" "$K8S_BIN/kubectl" "$stage/bin/"
+  cp "$BUILD_DIR/versions.env" "$stage/versions.env"
+  echo "$FORMAT $PINS" >"$stage/PINS"
+  (cd "$stage" && find . -type f ! -name MANIFEST -printf '%P\n' | sort | xargs sha256sum >MANIFEST)
+  mkdir -p "$(dirname "$file")"
+  tar -cf "$file.part" -C "$stage" . && mv "$file.part" "$file"
+  say "bundle written: $file ($(du -m "$file" | cut -f1) MiB, pins $PINS)"
+}
+
+# check DIR: the extracted bundle is complete, intact and for these pins (nothing installed yet).
+check() {
+  local d=$1 got
+  [ -f "$d/PINS" ] && [ -f "$d/MANIFEST" ] || die "$2: not a kubelab bundle (no PINS/MANIFEST); nothing installed"
+  got=$(cat "$d/PINS")
+  [ "$got" = "$FORMAT $PINS" ] || die "$2: bundle is for other pins ($got; this checkout: $FORMAT $PINS): export it from a checkout with the same build/versions.env; nothing installed"
+  local bad; bad=$(cd "$d" && sha256sum -c --quiet MANIFEST 2>&1 | head -n 3 | tr '\n' ' ')
+  [ -z "$bad" ] || die "$2: corrupted bundle (checksum mismatch: $bad); nothing installed"
+  local f; for f in node-image.tar bin/kind bin/kubectl; do
+    grep -q " $f\$" "$d/MANIFEST" || die "$2: bundle lacks $f; nothing installed"
+  done
+  local extra; extra=$(cd "$d" && find . -type f ! -name MANIFEST -printf '%P\n' | sort | comm -23 - <(awk '{print $2}' MANIFEST | sort))
+  [ -z "$extra" ] || die "$2: bundle holds files outside its manifest ($extra); nothing installed"
+}
+
+import_bundle() {
+  local file=${1:?usage: bundle.sh import FILE} s0; s0=$(date +%s)
+  [ -f "$file" ] || die "$file: no such file"
+  local tmp; tmp=$(mktemp -d "$CACHE/bundle-import.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  say "bundle: unpacking $file ($(du -m "$file" | cut -f1) MiB)"
+  tar -xf "$file" -C "$tmp" 2>"$LOGS/bundle.log" || die "$file: corrupted bundle (tar: $(head -c 200 "$LOGS/bundle.log")); nothing installed"
+  check "$tmp" "$file"
+  bash "$BUILD_DIR/docker.sh"
+  say "bundle: loading node image $NODE_IMAGE into Docker"
+  docker load -i "$tmp/node-image.tar" >>"$LOGS/bundle.log" 2>&1 || die "docker load failed; see $LOGS/bundle.log"
+  local dest=$CACHE/bundle-$PINS
+  rm -rf "$dest" && mv "$tmp" "$dest" && rm -f "$dest/node-image.tar"
+  touch "$dest/.done"
+  trap - EXIT
+  say "bundle: installed in $dest in $(( $(date +%s) - s0 ))s; bringing the cluster up from it"
+  KUBELAB_FROM_BUNDLE=1 bash "$BUILD_DIR/cluster.sh" up
+  say "bundle: import to ready cluster in $(( $(date +%s) - s0 ))s"
+}
+
+case "${1:-}" in
+  export) export_bundle "${2:-}" ;;
+  import) import_bundle "${2:-}" ;;
+  cached) [ -f "$CACHED" ] && echo "$CACHED" ;;
+  *) die "usage: bundle.sh export [FILE] | import FILE | cached" ;;
+esac
