@@ -19,8 +19,8 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed  ## Python environment with kubelab and its pinned dependencies
 
 # The same entry point an installed kubelab uses (it runs build/cluster.sh).
-cluster: setup  ## a ready kind cluster (reuses a healthy one; builds the node image when none can be pulled)
-	$(KUBELAB) cluster up
+cluster: setup  ## a ready kind cluster (reuses a healthy one; builds the node image when none can be pulled); BUNDLE=FILE: from an air-gapped bundle
+	$(if $(BUNDLE),$(KUBELAB) bundle import $(abspath $(BUNDLE)),$(KUBELAB) cluster up)
 
 cluster-down: setup
 	$(KUBELAB) cluster down

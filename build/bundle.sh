@@ -18,14 +18,17 @@ export_bundle() {
   docker image inspect "$NODE_IMAGE" >/dev/null 2>&1 || die "node image $NODE_IMAGE not in Docker: run make cluster first"
   [ -x "$KIND_BIN/kind" ] || bash "$BUILD_DIR/binaries.sh" kind
   [ -x "$K8S_BIN/kubectl" ] || die "kubectl not built ($K8S_BIN): run make cluster first"
-  local stage; stage=$(mktemp -d "$CACHE/bundle-export.XXXXXX")
-  trap 'rm -rf "$stage"' EXIT
+  TMP=$(mktemp -d "$CACHE/bundle-export.XXXXXX"); local stage=$TMP
+  trap 'rm -rf "$TMP"' EXIT
   mkdir -p "$stage/bin" "$stage/images"
   say "bundle: node image $NODE_IMAGE"
   docker save -o "$stage/node-image.tar" "$NODE_IMAGE"
-  local dir t n=0
+  local dir t n=0 i=0 to
   for dir in $(bash "$BUILD_DIR/cluster.sh" image-dirs); do
-    for t in "$dir"/*.tar; do ln "$t" "$stage/images/" 2>/dev/null || cp "$t" "$stage/images/"; n=$((n + 1)); done
+    i=$((i + 1))
+    for t in "$dir"/*.tar; do
+      to=$stage/images/$i-$(basename "$t"); ln "$t" "$to" 2>/dev/null || cp "$t" "$to"; n=$((n + 1))
+    done
   done
   say "bundle: $n image archives, kind, kubectl"
   cp "$KIND_BIN/kind" "$K8S_BIN/kubectl" "$stage/bin/"
@@ -43,22 +46,22 @@ check() {
   [ -f "$d/PINS" ] && [ -f "$d/MANIFEST" ] || die "$2: not a kubelab bundle (no PINS/MANIFEST); nothing installed"
   got=$(cat "$d/PINS")
   [ "$got" = "$FORMAT $PINS" ] || die "$2: bundle is for other pins ($got; this checkout: $FORMAT $PINS): export it from a checkout with the same build/versions.env; nothing installed"
-  local bad; bad=$(cd "$d" && sha256sum -c --quiet MANIFEST 2>&1 | head -n 3 | tr '\n' ' ')
+  local bad; bad=$(cd "$d" && { sha256sum -c --quiet MANIFEST 2>&1 || true; } | head -n 3 | tr '\n' ' ')
   [ -z "$bad" ] || die "$2: corrupted bundle (checksum mismatch: $bad); nothing installed"
   local f; for f in node-image.tar bin/kind bin/kubectl; do
     grep -q " $f\$" "$d/MANIFEST" || die "$2: bundle lacks $f; nothing installed"
   done
-  local extra; extra=$(cd "$d" && find . -type f ! -name MANIFEST -printf '%P\n' | sort | comm -23 - <(awk '{print $2}' MANIFEST | sort))
+  local extra; extra=$(cd "$d" && find . -type f ! -name MANIFEST -printf '%P\n' | sort | comm -23 - <(awk '{print $2}' MANIFEST | sort) | tr '\n' ' ')
   [ -z "$extra" ] || die "$2: bundle holds files outside its manifest ($extra); nothing installed"
 }
 
 import_bundle() {
   local file=${1:?usage: bundle.sh import FILE} s0; s0=$(date +%s)
   [ -f "$file" ] || die "$file: no such file"
-  local tmp; tmp=$(mktemp -d "$CACHE/bundle-import.XXXXXX")
-  trap 'rm -rf "$tmp"' EXIT
+  TMP=$(mktemp -d "$CACHE/bundle-import.XXXXXX"); local tmp=$TMP
+  trap 'rm -rf "$TMP"' EXIT
   say "bundle: unpacking $file ($(du -m "$file" | cut -f1) MiB)"
-  tar -xf "$file" -C "$tmp" 2>"$LOGS/bundle.log" || die "$file: corrupted bundle (tar: $(head -c 200 "$LOGS/bundle.log")); nothing installed"
+  tar -xf "$file" -C "$tmp" 2>"$LOGS/bundle.log" || die "$file: corrupted bundle (tar: $(head -n 1 "$LOGS/bundle.log" | sed "s/^tar: //")); nothing installed"
   check "$tmp" "$file"
   bash "$BUILD_DIR/docker.sh"
   say "bundle: loading node image $NODE_IMAGE into Docker"

@@ -8,7 +8,19 @@ CONFIG_DIR=$REPO_DIR/manifests/cluster
 KIND_CONFIG=${KUBELAB_KIND_CONFIG:-$CONFIG_DIR/kind.yaml}
 if [ "$NAME" = kubelab ]; then KUBECONFIG_OUT=$CACHE/kubeconfig; else KUBECONFIG_OUT=$CACHE/kubeconfig-$NAME; fi
 
-kind_bin() { bash "$BUILD_DIR/binaries.sh" kind; eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"; }
+# An imported air-gapped bundle (build/bundle.sh) for these pins is used when Go or its module cache is absent
+# (or KUBELAB_FROM_BUNDLE=1): kind, kubectl, the node image and the images to load then come from it.
+BUNDLE_DIR=$CACHE/bundle-$(pins_key)
+from_bundle() {
+  [ -f "$BUNDLE_DIR/.done" ] && [ "${KUBELAB_FROM_BUNDLE:-}" != 0 ] || return 1
+  [ "${KUBELAB_FROM_BUNDLE:-}" = 1 ] || ! command -v go >/dev/null 2>&1 ||
+    [ ! -d "$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION" ]
+}
+
+kind_bin() {
+  if from_bundle; then echo "$BUNDLE_DIR/bin/kind"; return; fi
+  bash "$BUILD_DIR/binaries.sh" kind; eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"
+}
 
 healthy() {
   "$KIND" get clusters 2>/dev/null | grep -qx "$NAME" || return 1
@@ -21,6 +33,10 @@ healthy() {
 # The node image: present locally, else pulled, else built here from modules and Debian packages.
 node_image() {
   local label
+  if from_bundle; then
+    docker image inspect "$NODE_IMAGE" >/dev/null 2>&1 || die "node image $NODE_IMAGE missing: import the bundle again (kubelab bundle import FILE)"
+    say "node image $NODE_IMAGE (from the bundle)"; return
+  fi
   if label=$(docker image inspect -f '{{index .Config.Labels "io.kubelab.node-key"}}' "$NODE_IMAGE" 2>/dev/null); then
     # One we built: bring it up to date with the pins (a cache hit when nothing changed).
     if [ -n "$label" ]; then bash "$BUILD_DIR/node-image.sh"; else say "node image $NODE_IMAGE present"; fi
@@ -55,18 +71,24 @@ wait_ready() {
   die "nodes or CoreDNS not ready after 6 minutes; see above, and 'kind export logs --name $NAME'"
 }
 
+# The directories whose image archives `up` loads into the cluster (also what a bundle exports).
+image_dirs() {
+  if from_bundle; then echo "$BUNDLE_DIR/images"; else bash "$BUILD_DIR/images.sh" labs; fi
+}
+
 load_lab_images() {
-  local dir; dir=$(bash "$BUILD_DIR/images.sh" labs)
-  for t in "$dir"/*.tar; do
+  local dir t
+  for dir in $(image_dirs); do for t in "$dir"/*.tar; do
     say "loading $(basename "$t" .tar) into the cluster"
     "$KIND" load image-archive --name "$NAME" "$t" >>"$LOGS/kind-load.log" 2>&1 ||
       die "kind load of $t failed; see $LOGS/kind-load.log"
-  done
+  done; done
 }
 
 publish() {
   "$KIND" get kubeconfig --name "$NAME" >"$KUBECONFIG_OUT"
   eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
+  if from_bundle; then K8S_BIN=$BUNDLE_DIR/bin; fi
   # Learners type kubectl: offer the one matching the cluster, unless someone else's is there.
   local link=/usr/local/bin/kubectl
   if [ -x "$K8S_BIN/kubectl" ] && [ -w /usr/local/bin ] &&
@@ -110,5 +132,6 @@ case "${1:-}" in
       docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o wide
       say "cluster $NAME healthy; kubeconfig: $KUBECONFIG_OUT"
     else say "cluster $NAME is not running (kubelab cluster up, or make cluster in a checkout)"; exit 1; fi ;;
-  *) die "usage: cluster.sh up|down|status" ;;
+  image-dirs) image_dirs ;;
+  *) die "usage: cluster.sh up|down|status|image-dirs" ;;
 esac

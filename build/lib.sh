@@ -21,6 +21,9 @@ key() {
   printf '%s\n' "$@" | sha256sum | cut -c1-12 | sed "s|^|$CACHE/$name-|"
 }
 
+# pins_key: names what a set of pins builds (an air-gapped bundle is only for the pins it was made from).
+pins_key() { sha256sum <"$BUILD_DIR/versions.env" | cut -c1-16; }
+
 # stage NAME DIR CMD...: run CMD (which fills DIR) unless DIR/.done exists; log to LOGS/NAME.log.
 stage() {
   local name=$1 dir=$2; shift 2

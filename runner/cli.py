@@ -27,6 +27,8 @@ cluster_app = typer.Typer(no_args_is_help=True, help="Start, stop or inspect the
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(workshop_app, name="workshop")
 app.command("board")(board)
+bundle_app = typer.Typer(no_args_is_help=True, help="Air-gapped bundle: bring the cluster up without network or Go.")
+app.add_typer(bundle_app, name="bundle")
 
 
 @dataclass
@@ -376,6 +378,23 @@ def lint(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab id
 def _cluster_cmd(action: str) -> list[str]:
     from runner.data import cluster_script
     return ["bash", str(cluster_script()), action]
+
+
+@bundle_app.command("export")
+def bundle_export(file: Optional[Path] = typer.Argument(None, help="the bundle to write (default: in the cache, where .ci/run looks)")) -> None:
+    """Write the node image, lab and add-on images, kind, kubectl, pins and checksums to one file."""
+    raise typer.Exit(subprocess.call(_bundle_cmd("export", file)))
+
+
+@bundle_app.command("import")
+def bundle_import(file: Path) -> None:
+    """Check a bundle completely, install it and bring the cluster up from it (no network, no Go)."""
+    raise typer.Exit(subprocess.call(_bundle_cmd("import", file)))
+
+
+def _bundle_cmd(action: str, file: Path | None) -> list[str]:
+    from runner.data import cluster_script
+    return ["bash", str(cluster_script().with_name("bundle.sh")), action] + ([str(file.resolve())] if file else [])
 
 
 @cluster_app.command("up")
