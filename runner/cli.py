@@ -102,8 +102,9 @@ def _step_id(loaded: LoadedLab, step: str | None, c: Ctx) -> str:
 @app.command("list")
 def list_labs(ctx: typer.Context) -> None:
     """List the labs."""
+    from runner import labindex
     c: Ctx = ctx.obj
-    labs, errors = load_all()
+    labs, errors = labindex.load_all()
     progress = c.store().all()
     rows = []
     for lab in labs:
@@ -122,8 +123,9 @@ def list_labs(ctx: typer.Context) -> None:
 @app.command()
 def show(ctx: typer.Context, lab: str) -> None:
     """Show a lab: concept, objectives and steps."""
+    from runner import labindex
     c: Ctx = ctx.obj
-    loaded = _lab(c, lab)
+    loaded = labindex.find_lab(lab)
     L = loaded.lab
     from runner.placeholders import namespace_for, substitute
     ns = namespace_for(L.id, c.learner)
@@ -275,8 +277,9 @@ def reset(ctx: typer.Context, lab: str) -> None:
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Progress of all labs for this learner."""
+    from runner import labindex
     c: Ctx = ctx.obj
-    labs, _ = load_all()
+    labs, _ = labindex.load_all()
     prog = c.store().all()
     rows = []
     for lab in labs:

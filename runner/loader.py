@@ -4,13 +4,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from runner import lab_files, manifest_files, safe_yaml
+from runner import lab_files, safe_yaml
 from runner.errors import LabError
-from runner.schema import Lab, Text
+
+if TYPE_CHECKING:  # the schema (pydantic models) costs ~0.2 s to build: only loading a lab needs it
+    from pydantic import ValidationError
+
+    from runner.schema import Lab, Text
 
 __all__ = ["LabError", "LoadedLab", "find_lab", "load_all", "load_lab_file"]
 
@@ -99,6 +101,9 @@ def manifests_dir(lab_dir: Path, lab_id: str) -> Path:
 
 
 def load_lab_file(path: Path, manifests_root: Path | None = None) -> LoadedLab:
+    from pydantic import ValidationError
+
+    from runner.schema import Lab
     path = Path(path)
     try:
         raw = safe_yaml.load_file(path)
@@ -129,6 +134,7 @@ def load_lab_file(path: Path, manifests_root: Path | None = None) -> LoadedLab:
 def _check_files(path: Path, loaded: LoadedLab) -> None:
     """Referenced markdown and manifests must exist inside the lab's folders and hold what they should:
     fail at load time (exit 2, nothing applied), not mid-workshop."""
+    from runner import manifest_files
     lab = loaded.lab
     texts: list[tuple[str, Text | None]] = [("title", lab.title), ("concept", lab.concept), ("intro", lab.intro)]
     texts += [(f"objectives[{i}]", o) for i, o in enumerate(lab.objectives)]

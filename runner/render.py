@@ -9,13 +9,13 @@ from rich.cells import cell_len
 
 from runner.fit import fit_columns, fit_rows
 from runner.i18n import localize_detail, msg
-from runner.views import Table as Rows
 
-if TYPE_CHECKING:  # rich's console and the engine cost ~0.2 s to import: plain/JSON output and --help never need them
+if TYPE_CHECKING:  # rich's console, the views and the engine cost ~0.2 s to import: plain/JSON output and --help never need them
     from rich.console import Console, Group
     from rich.table import Table
 
     from runner.engine import Outcome
+    from runner.views import Table as Rows
 
 
 class Out:
