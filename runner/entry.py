@@ -20,9 +20,19 @@ def _quit_while_loading(signum: int, frame: FrameType | None) -> None:
 _previous = signal.signal(signal.SIGINT, _quit_while_loading)
 
 
+# Commands that only read files (list, show, status, --help, ...) import little and have nothing to save: they
+# keep the quiet exit for their whole run. The others load the cluster client and the engine here, while
+# Ctrl-C still exits quietly, then get Python's KeyboardInterrupt back (e.g. `run` saves the learner's place).
+CLUSTER_COMMANDS = {"run", "check", "solve", "reset", "verify", "cluster", "bundle", "workshop", "board"}
+
+
 def main() -> None:
     from runner.cli import main as cli_main
-    signal.signal(signal.SIGINT, _previous)
+    if CLUSTER_COMMANDS & set(sys.argv[1:]):
+        import runner.engine  # noqa: F401
+        import runner.guided  # noqa: F401
+        import runner.verify  # noqa: F401
+        signal.signal(signal.SIGINT, _previous)
     try:
         cli_main()
     except KeyboardInterrupt:

@@ -139,7 +139,8 @@ def test_reset_keeps_cleanup_failures_apart_from_what_it_removed(tmp_path, monke
     import runner.engine as engine
     lab = LAB + "    cleanup:\n      - delete: {kind: Pod, name: web}\n"
     sess = session(tmp_path, lab)
-    monkeypatch.setattr(engine, "reset_namespace", lambda *a, **k: ["Namespace/lab-demo-t"])
+    monkeypatch.setattr(engine, "start_reset", lambda *a, **k: ["Namespace/lab-demo-t"])
+    monkeypatch.setattr(engine, "sweep", lambda *a, **k: {})
 
     def boom(a):
         raise RuntimeError("boom")
