@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -58,16 +59,18 @@ def test_new_lint_cluster_up_verify_from_an_authors_folder(installed: tuple[Path
     assert "ready" in up.stderr, up.stderr[-2000:]
     learner = f"wheel-{uuid.uuid4().hex[:6]}"
     verify = run([kubelab, "--plain", "--learner", learner, "verify", "--junit", "junit.xml"], course, env)
-    assert "demo: OK" in verify.stdout and "demo / scale: passed" in verify.stdout, verify.stdout
-    assert 'failures="0"' in (course / "junit.xml").read_text()
+    suite = ET.parse(course / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == "demo" and suite.get("failures") == "0", verify.stdout
+    assert [c.get("name") for c in suite.iter("testcase")] == ["scale"], verify.stdout
     status = run([kubelab, "cluster", "status"], course, env)
     assert "healthy" in status.stderr, status.stderr
 
 
-def test_the_installed_pytest_plugin_collects_the_authors_labs(installed: tuple[Path, dict[str, str]]) -> None:
+def test_the_installed_pytest_plugin_verifies_the_authors_labs(installed: tuple[Path, dict[str, str]]) -> None:
     tmp, env = installed
     course = tmp / "plugin-course"
     course.mkdir()
     run([str(tmp / "venv/bin/kubelab"), "new", "demo"], course, env)
-    r = run([str(tmp / "venv/bin/python"), "-m", "pytest", "--collect-only", "-q", "labs"], course, env)
-    assert "verify[demo]" in r.stdout, r.stdout
+    learner = f"wheel-{uuid.uuid4().hex[:6]}"
+    r = run([str(tmp / "venv/bin/python"), "-m", "pytest", "-v", "labs", "--kubelab-learner", learner], course, env)
+    assert "verify[demo] PASSED" in r.stdout and "1 passed" in r.stdout, r.stdout
