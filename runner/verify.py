@@ -111,6 +111,8 @@ class Cleanups:
                 report.reset = sess.start_reset()
             except Exception as e:  # noqa: BLE001 - reported on the lab; the sweep still looks
                 report.error = report.error or f"reset failed: {describe_error(e)}"
+            finally:
+                sess.close()       # watches a cleanup action opened
         th = threading.Thread(target=run, daemon=True, name=f"reset-{report.namespace}")
         th.start()
         self._runs.append((report, sess, th))
@@ -163,6 +165,8 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: f
                 report.reset = sess.reset(SWEEP_TIMEOUT)
             except Exception as e:  # noqa: BLE001
                 report.error = report.error or f"reset failed: {describe_error(e)}"
+            finally:
+                sess.close()
     report.seconds = time.monotonic() - t0
     return report
 
