@@ -8,15 +8,6 @@ CONFIG_DIR=$REPO_DIR/manifests/cluster
 KIND_CONFIG=${KUBELAB_KIND_CONFIG:-$CONFIG_DIR/kind.yaml}
 if [ "$NAME" = kubelab ]; then KUBECONFIG_OUT=$CACHE/kubeconfig; else KUBECONFIG_OUT=$CACHE/kubeconfig-$NAME; fi
 
-# An imported air-gapped bundle (build/bundle.sh) for these pins is used when Go or its module cache is absent
-# (or KUBELAB_FROM_BUNDLE=1): kind, kubectl, the node image and the images to load then come from it.
-BUNDLE_DIR=$CACHE/bundle-$(pins_key)
-from_bundle() {
-  [ -f "$BUNDLE_DIR/.done" ] && [ "${KUBELAB_FROM_BUNDLE:-}" != 0 ] || return 1
-  [ "${KUBELAB_FROM_BUNDLE:-}" = 1 ] || ! command -v go >/dev/null 2>&1 ||
-    [ ! -d "$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION" ]
-}
-
 kind_bin() {
   if from_bundle; then echo "$BUNDLE_DIR/bin/kind"; return; fi
   bash "$BUILD_DIR/binaries.sh" kind; eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"

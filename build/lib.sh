@@ -24,6 +24,16 @@ key() {
 # pins_key: names what a set of pins builds (an air-gapped bundle is only for the pins it was made from).
 pins_key() { sha256sum <"$BUILD_DIR/versions.env" | cut -c1-16; }
 
+# An imported air-gapped bundle (build/bundle.sh) for these pins is used when Go or its module cache is absent
+# (or KUBELAB_FROM_BUNDLE=1; =0 never): kind, kubectl, the node image and every image archive `cluster.sh up`
+# loads (its image_dirs) then come from $BUNDLE_DIR instead of being built.
+BUNDLE_DIR=$CACHE/bundle-$(pins_key)
+from_bundle() {
+  [ -f "$BUNDLE_DIR/.done" ] && [ "${KUBELAB_FROM_BUNDLE:-}" != 0 ] || return 1
+  [ "${KUBELAB_FROM_BUNDLE:-}" = 1 ] || ! command -v go >/dev/null 2>&1 ||
+    [ ! -d "$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION" ]
+}
+
 # stage NAME DIR CMD...: run CMD (which fills DIR) unless DIR/.done exists; log to LOGS/NAME.log.
 stage() {
   local name=$1 dir=$2; shift 2
