@@ -316,6 +316,10 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
             for e in errors:
                 c.out.err(e)
             raise typer.Exit(2)
+        if not loaded:   # a CI job in the wrong folder must not pass by verifying nothing
+            from runner.loader import labs_dir
+            c.out.err(f"kubelab verify: no labs in {labs_dir()} (run where labs/ is, or give --labs-dir)")
+            raise typer.Exit(2)
     kube = c.kube()
 
     def on_step(lab_id: str, rep) -> None:  # noqa: ANN001

@@ -118,6 +118,9 @@ def _in_solve(path: tuple[Any, ...]) -> bool:
 def lab_files(args: list[str]) -> tuple[list[Path], list[str]]:
     """Lab ids, lab folders, lab.yaml files or folders of labs -> lab.yaml paths (none given: the labs folder)."""
     found, errors = [], []
+    if not args and not labs_dir().is_dir():
+        return [], [f"no labs folder (looked for {labs_dir()}): run in a folder that has labs/, give --labs-dir, "
+                    "or start one with `kubelab new <id>`"]
     for a in args or [str(labs_dir())]:
         p = Path(a)
         if p.is_file():

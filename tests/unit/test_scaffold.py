@@ -44,3 +44,10 @@ def test_new_never_overwrites_and_rejects_bad_ids(tmp_path: Path) -> None:
     assert (tmp_path / "labs/demo/lab.yaml").read_text() == "mine"
     r = kubelab("new", "Bad_Id", cwd=tmp_path)
     assert r.returncode == 2 and "lowercase" in r.stderr
+
+
+def test_lint_and_verify_refuse_a_folder_without_labs(tmp_path: Path) -> None:
+    """A CI job started in the wrong folder must fail, not pass by checking nothing."""
+    for cmd in (["lint"], ["verify"]):
+        r = kubelab("--labs-dir", str(tmp_path / "labs"), *cmd, cwd=tmp_path)
+        assert r.returncode in (1, 2) and "labs" in r.stderr and "Traceback" not in r.stderr, (cmd, r.stderr)
