@@ -11,6 +11,8 @@ def inside(base: Path, rel: str) -> Path:
     (a lab must not be able to show or apply any file of the machine)."""
     if not rel or "\0" in rel:
         raise ValueError(f"{rel!r} is not a file name")
+    if len(rel) > 1024 or any(len(part) > 255 for part in rel.split("/")):
+        raise ValueError(f"{rel[:40]!r}...: file name too long")
     if Path(rel).is_absolute():
         raise ValueError(f"{rel!r} is an absolute path: give a path inside {base}")
     try:
@@ -22,9 +24,17 @@ def inside(base: Path, rel: str) -> Path:
     return target
 
 
+def is_file(path: Path) -> bool:
+    """Path.is_file() that answers False instead of raising (a too long name, a permission problem)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def read_text(base: Path, rel: str) -> str:
     """The UTF-8 text of base/rel (inside base, bounded); ValueError with the reason, OSError if unreadable."""
     path = inside(base, rel)
-    if not path.exists():
+    if not is_file(path):
         raise ValueError(f"{rel}: file not found ({base / rel})")
     return safe_yaml.read_text(path)

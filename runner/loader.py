@@ -159,7 +159,7 @@ def _check_files(path: Path, loaded: LoadedLab) -> None:
             target = lab_files.inside(loaded.dir, t.file)
         except ValueError as e:
             raise LabError(f"{path}: {where}.file: {e}") from None
-        if not target.is_file():
+        if not lab_files.is_file(target):
             raise LabError(f"{path}: {where}.file: markdown file not found: {loaded.dir / t.file}")
 
 

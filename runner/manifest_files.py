@@ -66,7 +66,7 @@ def load(spec: ApplySpec, manifests_dir: Path) -> list[dict[str, Any]]:
     """The objects of one apply; ValueError (one line, without the file name) when unusable."""
     if spec.file:
         path = lab_files.inside(manifests_dir, spec.file)
-        if not path.is_file():
+        if not lab_files.is_file(path):
             raise ValueError(f"manifest file not found ({manifests_dir / spec.file})")
         try:
             docs = safe_yaml.load_all_file(path)
