@@ -228,6 +228,7 @@ def solve(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
 @app.command()
 def render(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a file of the lab (manifests/<id>/) or a path")) -> None:
     """Print a manifest with ${NAMESPACE}, ${NODE_PORT}... filled in (e.g. | kubectl apply -f -)."""
+    from runner.engine import Session
     from runner.learner_files import find_file, render_text
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
@@ -241,6 +242,7 @@ def render(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a
 @app.command("apply")
 def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a file of the lab (manifests/<id>/) or a path")) -> None:
     """Apply a manifest into the lab's namespace with ${NAMESPACE}, ${NODE_PORT}... filled in."""
+    from runner.engine import Session
     from runner.learner_files import apply_file, find_file
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)

@@ -213,3 +213,9 @@ def test_in_cluster_request_that_timed_out_says_so():
     from runner.cluster.probes import parse_wget
     r = parse_wget("", "Connecting to web:8080 (10.96.0.5:8080)\n", 143)
     assert r.status is None and r.error == "timed out"
+
+
+@pytest.mark.parametrize("command", ["render", "apply"])
+def test_render_and_apply_reach_the_cluster_step_without_a_name_error(lab_dir, cli, command):
+    code, out, err = cli(command, str(lab_dir), "web.yaml")
+    assert code == 2 and "Traceback" not in err and "kubeconfig" in err, (code, err)
