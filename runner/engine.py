@@ -9,7 +9,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 from runner.checks import absent, condition, count, event, exec as exec_check, http as http_check, match
 from runner.checks.base import Result
@@ -195,10 +194,12 @@ class Session:
     def pick_pod(self, spec: Any) -> str:
         if spec.pod_name:
             return spec.pod_name
-        running = [o for o in self.informer(spec.pod).objects()
+        pods = self.informer(spec.pod).objects()
+        running = [o for o in pods
                    if (o.get("status") or {}).get("phase") == "Running" and not o["metadata"].get("deletionTimestamp")]
         if not running:
-            raise LookupError(f"no Running pod for {spec.pod.describe()}")
+            raise LookupError(f"no Running pod for {spec.pod.describe()}" if pods else
+                              f"no pod {spec.pod.describe()} exists in {self.namespace}")
         return running[0]["metadata"]["name"]
 
     def wait_pod(self, spec: Any, timeout: float | None = None) -> str:
@@ -285,14 +286,8 @@ class Session:
                     return Result(False, f"{c.label()}: {ev_inf.error}", [ev_inf.error], fatal=True)
                 evs = ev_inf.objects()
                 return event.evaluate(s, evs, names)
-            if c.kind == "http":
-                r = http_check.evaluate(s, self.http(s))
-                if not r.ok and s.from_ == "cluster":
-                    # http://web:8080/ or web.ns.svc: name the Service so diagnostics show its endpoints
-                    host = (urlsplit(s.url).hostname or "").split(".")
-                    if host[0] and not host[0].isdigit() and (len(host) == 1 or host[1] == self.namespace):
-                        r.objects.append(("Service", host[0]))
-                return r
+            if c.kind == "http":      # the Services/Ingresses behind the URL are found by explain_failure
+                return http_check.evaluate(s, self.http(s))
             if c.kind == "exec":
                 # A pod that is not Running fails at once: exec against it would be retried for 30s.
                 pod = self._running(s.pod_name) if s.pod_name else self.pick_pod(s)
