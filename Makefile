@@ -8,7 +8,7 @@ export KUBECONFIG ?= $(CACHE)/kubeconfig
 JUNIT ?= build-results/junit.xml
 FIRST_LAB ?= pod
 
-.PHONY: browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
+.PHONY: static browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -39,7 +39,10 @@ define pytest
 	$(PY) -m pytest $(1); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest ran no test: failing" >&2; exit 1; fi; exit $$rc
 endef
 
-test-unit: setup
+static: setup  ## ruff on the runner and the tests
+	$(VENV)/bin/ruff check runner tests
+
+test-unit: setup static
 	$(call pytest,tests/unit -q)
 
 test-cluster: setup cluster
@@ -49,7 +52,7 @@ test-cluster: setup cluster
 browser:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
-test: setup cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
+test: setup static cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
 	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --junitxml=$(JUNIT) --kubelab-parallel 3)
 

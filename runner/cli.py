@@ -6,7 +6,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -56,13 +56,13 @@ class Ctx:
 
 @app.callback()
 def main_options(ctx: typer.Context,
-                 kubeconfig: Optional[str] = typer.Option(None, help="kubeconfig file (default: $KUBECONFIG, the kind cluster's)"),
-                 context: Optional[str] = typer.Option(None, help="kubeconfig context (default: kind-kubelab if present)"),
-                 learner: Optional[str] = typer.Option(None, envvar="KUBELAB_LEARNER", help="learner name: own namespace and progress"),
-                 lang: Optional[str] = typer.Option(None, help="language of lab text (en, ko; default: locale)"),
+                 kubeconfig: str | None = typer.Option(None, help="kubeconfig file (default: $KUBECONFIG, the kind cluster's)"),
+                 context: str | None = typer.Option(None, help="kubeconfig context (default: kind-kubelab if present)"),
+                 learner: str | None = typer.Option(None, envvar="KUBELAB_LEARNER", help="learner name: own namespace and progress"),
+                 lang: str | None = typer.Option(None, help="language of lab text (en, ko; default: locale)"),
                  json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
                  plain: bool = typer.Option(False, help="plain lines even on a TTY"),
-                 labs_dir: Optional[Path] = typer.Option(None, envvar="KUBELAB_LABS",
+                 labs_dir: Path | None = typer.Option(None, envvar="KUBELAB_LABS",
                                                          help="the labs folder (default: ./labs)")) -> None:
     if labs_dir:
         os.environ["KUBELAB_LABS"] = str(labs_dir.resolve())   # read by runner.loader.labs_dir()
@@ -145,11 +145,11 @@ def show(ctx: typer.Context, lab: str) -> None:
 
 
 @app.command()
-def run(ctx: typer.Context, lab: str, step: Optional[str] = typer.Option(None, "--step", help="jump to this step"),
+def run(ctx: typer.Context, lab: str, step: str | None = typer.Option(None, "--step", help="jump to this step"),
         check_wait: float = typer.Option(15.0, help="seconds a check waits for the state to settle")) -> None:
     """Guided mode: step by step, waits for you, checks, reveals hints. Ctrl-C keeps your place."""
-    from runner.guided import run_guided
     from runner.engine import Session
+    from runner.guided import run_guided
     check_wait = _seconds(check_wait, "--check-wait")
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
@@ -161,14 +161,14 @@ def run(ctx: typer.Context, lab: str, step: Optional[str] = typer.Option(None, "
         from runner.i18n import msg
         c.out.line("")
         c.out.line(msg("saved", c.lang))
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     finally:
         sess.close()
 
 
 @app.command()
-def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(None),
-          wait: Optional[float] = typer.Option(None, help="cap on each check's timeout (seconds)")) -> None:
+def check(ctx: typer.Context, lab: str, step: str | None = typer.Argument(None),
+          wait: float | None = typer.Option(None, help="cap on each check's timeout (seconds)")) -> None:
     """Check one step (default: your current step). Exit 0 if it passes."""
     from runner.engine import Session
     wait = _seconds(wait, "--wait") if wait is not None else None
@@ -196,7 +196,7 @@ def check(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(Non
 
 
 @app.command()
-def solve(ctx: typer.Context, lab: str, step: Optional[str] = typer.Argument(None)) -> None:
+def solve(ctx: typer.Context, lab: str, step: str | None = typer.Argument(None)) -> None:
     """Apply and solve one step (default: your current step) — for demos and to skip."""
     from runner.engine import Session
     c: Ctx = ctx.obj
@@ -257,8 +257,8 @@ def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help
 @app.command()
 def reset(ctx: typer.Context, lab: str) -> None:
     """Delete the lab's namespace and cluster-scoped objects, and forget progress."""
-    from runner.engine import Session
     from runner.cluster.reset import leftovers
+    from runner.engine import Session
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     sess = Session(c.kube(), loaded, c.learner)
@@ -301,7 +301,7 @@ def status(ctx: typer.Context) -> None:
 
 @app.command()
 def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab ids or paths (default: all)"),
-           junit: Optional[Path] = typer.Option(None, help="write a JUnit XML report here"),
+           junit: Path | None = typer.Option(None, help="write a JUnit XML report here"),
            parallel: int = typer.Option(1, help="labs verified at the same time"),
            keep: bool = typer.Option(False, help="keep the namespace after verifying"),
            window: float = typer.Option(3.0, help="longest a check must keep failing before solve (the phase ends "
@@ -357,7 +357,7 @@ def new(ctx: typer.Context, lab_id: str = typer.Argument(..., metavar="ID", help
         written = create(find_labs_dir() or Path.cwd() / "labs", lab_id)
     except ScaffoldError as e:
         c.out.err(f"kubelab new: {e}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     for p in written:
         c.out.line(f"  wrote {p}")
     c.out.line(f"next: kubelab lint {lab_id}; kubelab cluster up; kubelab verify {lab_id}; kubelab run {lab_id}")
@@ -390,7 +390,8 @@ def _cluster_cmd(action: str) -> list[str]:
 
 
 @bundle_app.command("export")
-def bundle_export(file: Optional[Path] = typer.Argument(None, help="the bundle to write (default: in the cache, where .ci/run looks)")) -> None:
+def bundle_export(file: Path | None = typer.Argument(
+        None, help="the bundle to write (default: in the cache, where .ci/run looks)")) -> None:
     """Write the node image, lab and add-on images, kind, kubectl, pins and checksums to one file."""
     raise typer.Exit(subprocess.call(_bundle_cmd("export", file)))
 

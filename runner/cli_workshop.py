@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 workshop_app = typer.Typer(no_args_is_help=True, help="Many learners on one cluster: accounts, namespaces, kubeconfigs.")
 
 
-def _learners(learners: Optional[int], roster: Optional[Path]) -> list[str]:
+def _learners(learners: int | None, roster: Path | None) -> list[str]:
     from runner.workshop import roster as r
     if (learners is None) == (roster is None):
         raise r.RosterError("give either --learners N or --roster FILE")
@@ -23,12 +23,12 @@ def _fail(e: Exception) -> None:
 
 @workshop_app.command("up")
 def up(ctx: typer.Context,
-       learners: Optional[int] = typer.Option(None, help="number of learners (learner-1 ... learner-N)"),
-       roster: Optional[Path] = typer.Option(None, help="file with one learner name per line"),
-       labs: Optional[list[str]] = typer.Option(None, "--labs", help="lab ids to provision (default: all)"),
+       learners: int | None = typer.Option(None, help="number of learners (learner-1 ... learner-N)"),
+       roster: Path | None = typer.Option(None, help="file with one learner name per line"),
+       labs: list[str] | None = typer.Option(None, "--labs", help="lab ids to provision (default: all)"),
        out: Path = typer.Option(Path("workshop"), help="folder for the kubeconfig files and learners.md"),
        hours: float = typer.Option(12.0, help="how long the learners' tokens stay valid"),
-       server: Optional[str] = typer.Option(None, help="API server URL learners use (default: yours)")) -> None:
+       server: str | None = typer.Option(None, help="API server URL learners use (default: yours)")) -> None:
     """Create (or bring up to date) every learner's namespaces, RBAC, quota and kubeconfig. Idempotent."""
     from runner.loader import load_all
     from runner.workshop.plan import plan
@@ -59,8 +59,8 @@ def up(ctx: typer.Context,
 
 @workshop_app.command("down")
 def down(ctx: typer.Context,
-         learners: Optional[int] = typer.Option(None, help="learner-1 ... learner-N"),
-         roster: Optional[Path] = typer.Option(None, help="file with one learner name per line"),
+         learners: int | None = typer.Option(None, help="learner-1 ... learner-N"),
+         roster: Path | None = typer.Option(None, help="file with one learner name per line"),
          all_: bool = typer.Option(False, "--all", help="every workshop learner on this cluster")) -> None:
     """Delete the learners' namespaces, RBAC and the shared workshop roles (with --all)."""
     from runner.workshop import provision

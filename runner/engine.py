@@ -7,24 +7,26 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from runner.checks import absent, condition, count, event, exec as exec_check, http as http_check, match
+from runner.checks import absent, condition, count, event, match
+from runner.checks import exec as exec_check
+from runner.checks import http as http_check
 from runner.checks.base import Result
+from runner.cluster import explain, nodeports, probes
 from runner.cluster import objects as kobj
-from runner.cluster import nodeports, probes
 from runner.cluster.client import Kube, describe_error, is_permanent
-from runner.cluster import explain
 from runner.cluster.informer import Informer, Informers
-from runner.cluster.rollout import rollout_undo
 from runner.cluster.reset import start_reset, sweep
+from runner.cluster.rollout import rollout_undo
 from runner.errors import LabError
 from runner.loader import LoadedLab
 from runner.placeholders import names_in, namespace_for, substitute, substitute_model
 from runner.sampler import Sampler
-from runner.stepvalues import StepValues
 from runner.schema import Action, Check, Step, Target, Text
+from runner.stepvalues import StepValues
 from runner.tls import tls_secret_manifest
 from runner.values import ValueMissing
 
@@ -35,7 +37,7 @@ TICK_SAFETY = 5.0     # even for watched objects, re-evaluate now and then (a wa
 class WaitFailed(Exception):
     """A solve `wait` timed out; carries the outcome so reports show its diff, events and logs."""
 
-    def __init__(self, outcome: "Outcome") -> None:
+    def __init__(self, outcome: Outcome) -> None:
         super().__init__(f"wait failed: {outcome.result.summary}")
         self.outcome = outcome
 

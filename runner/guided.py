@@ -7,14 +7,14 @@ import sys
 import termios
 import time
 import tty
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from rich.live import Live
 
 from runner import hints, views
-from runner.fit import wrap_command
 from runner.engine import Outcome, Session
+from runner.fit import wrap_command
 from runner.i18n import msg
 from runner.placeholders import substitute
 from runner.progress import LabProgress, ProgressStore

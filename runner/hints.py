@@ -1,7 +1,8 @@
 """Which hint to show after a failed check: the failing checks' own hints first, then the step's, in order."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from runner.schema import Step, Text
 

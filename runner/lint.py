@@ -7,9 +7,20 @@ from typing import Any
 
 from runner.data import data_root
 from runner.lint_kinds import BUILTIN_KINDS, crd_kinds, read_offline_images
-from runner.lint_rules import (Problem, applied_files, inline_manifests, known_placeholders, object_problems,
-                               placeholder_problems, pod_labels, schema_problems, selector_problem, solve_contradicts_check,
-                               target_problems, text_problems)
+from runner.lint_rules import (
+    Problem,
+    applied_files,
+    inline_manifests,
+    known_placeholders,
+    object_problems,
+    placeholder_problems,
+    pod_labels,
+    schema_problems,
+    selector_problem,
+    solve_contradicts_check,
+    target_problems,
+    text_problems,
+)
 from runner.lint_yaml import Doc, YamlError, load_docs
 from runner.loader import labs_dir, manifests_dir
 
@@ -21,7 +32,7 @@ class Context:
     images: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls) -> "Context":
+    def load(cls) -> Context:
         root = data_root()
         kinds: dict[str, set[str]] = {gv: set(ks) for gv, ks in BUILTIN_KINDS.items()}
         for f in sorted((root / "manifests" / "cluster").glob("**/*.y*ml")):

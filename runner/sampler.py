@@ -26,7 +26,7 @@ def ticks(start: float, every: float, now: float) -> int:
 
 
 class Sampler:
-    def __init__(self, session: "Session", check: Check) -> None:
+    def __init__(self, session: Session, check: Check) -> None:
         self.session, self.spec = session, check.invariant
         self.samples: list[Any] = []
         self.skipped = 0

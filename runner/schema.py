@@ -16,10 +16,23 @@ from runner.schema_base import Strict, Text, _dur_validator, parse_duration
 
 __all__ = ["Strict", "Text", "parse_duration"]  # re-exported: callers import them from runner.schema
 
-from runner.schema_checks import (  # noqa: E402,F401 - re-exported
-    AbsentSpec, ConditionSpec, CountSpec, EventSpec, ExecSpec, Expr, HttpSpec, InvariantSpec, MatchSpec,
-    PodsInvariant, Target, TlsAssert, ValueSpec)
-from runner.schema_checks import RESERVED_VALUES, VALUE_NAME  # noqa: E402
+from runner.schema_checks import (  # noqa: E402,F401 - re-exported  # noqa: E402
+    RESERVED_VALUES,
+    VALUE_NAME,
+    AbsentSpec,
+    ConditionSpec,
+    CountSpec,
+    EventSpec,
+    ExecSpec,
+    Expr,
+    HttpSpec,
+    InvariantSpec,
+    MatchSpec,
+    PodsInvariant,
+    Target,
+    TlsAssert,
+    ValueSpec,
+)
 
 CHECK_KINDS = ("match", "absent", "count", "condition", "event", "http", "exec", "invariant")
 
@@ -40,7 +53,7 @@ class Check(Strict):
     _t = _dur_validator("timeout")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "Check":
+    def _exactly_one(self) -> Check:
         given = [k for k in CHECK_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"a check needs exactly one of {', '.join(CHECK_KINDS)} (got {given or 'none'})")
@@ -84,7 +97,7 @@ class ApplySpec(Strict):
         return {"file": v} if isinstance(v, str) else v
 
     @model_validator(mode="after")
-    def _one(self) -> "ApplySpec":
+    def _one(self) -> ApplySpec:
         if (self.file is None) == (self.manifest is None):
             raise ValueError("apply needs exactly one of file, manifest")
         return self
@@ -104,7 +117,7 @@ class WaitSpec(Strict):
     _s = _dur_validator("seconds")
 
     @model_validator(mode="after")
-    def _one(self) -> "WaitSpec":
+    def _one(self) -> WaitSpec:
         if (self.seconds is None) == (self.check is None):
             raise ValueError("wait needs exactly one of seconds, check")
         return self
@@ -136,7 +149,7 @@ class Action(Strict):
     rollout_undo: RolloutUndoSpec | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "Action":
+    def _exactly_one(self) -> Action:
         given = [k for k in ACTION_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"an action needs exactly one of {', '.join(ACTION_KINDS)} (got {given or 'none'})")
@@ -157,7 +170,7 @@ class Observe(Strict):
     columns: dict[str, str] = Field(default_factory=dict)  # header -> JMESPath (view: objects)
 
     @model_validator(mode="after")
-    def _target(self) -> "Observe":
+    def _target(self) -> Observe:
         if self.view in ("endpoints", "events", "objects") and self.target is None:
             raise ValueError(f"observe view '{self.view}' needs a target")
         if self.view == "objects" and not self.columns:
@@ -196,7 +209,7 @@ class Step(Strict):
     check_cannot_fail: str | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Step":
+    def _consistent(self) -> Step:
         if self.check and not self.solve and not self.check_cannot_fail:
             raise ValueError("a step with check needs solve (or check_cannot_fail: <reason>)")
         for name in self.values:

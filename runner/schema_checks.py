@@ -22,7 +22,7 @@ class Target(Strict):
     namespace: str | None = None  # default: the lab namespace; ignored for cluster-scoped kinds
 
     @model_validator(mode="after")
-    def _name_xor_selector(self) -> "Target":
+    def _name_xor_selector(self) -> Target:
         if self.name and self.selector:
             raise ValueError("give either name or selector, not both")
         return self
@@ -74,7 +74,7 @@ class CountSpec(Strict):
     max: int | None = None
 
     @model_validator(mode="after")
-    def _some_bound(self) -> "CountSpec":
+    def _some_bound(self) -> CountSpec:
         if self.equals is None and self.min is None and self.max is None:
             raise ValueError("count needs equals, min or max")
         return self
@@ -105,7 +105,7 @@ class TlsAssert(Strict):
     subject_contains: str | None = None  # substring of the subject
 
     @model_validator(mode="after")
-    def _some(self) -> "TlsAssert":
+    def _some(self) -> TlsAssert:
         if not (self.secret or self.san_contains or self.issuer_contains or self.subject_contains):
             raise ValueError("tls needs at least one of secret, san_contains, issuer_contains, subject_contains")
         return self
@@ -143,7 +143,7 @@ class HttpSpec(Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "HttpSpec":
+    def _consistent(self) -> HttpSpec:
         if self.no_answer is not None:
             clash = [k for k in ("status", "body_contains", "body_not_contains", "headers", "tls")
                      if k in self.model_fields_set and getattr(self, k) not in (None, {})]
@@ -173,7 +173,7 @@ class ExecSpec(Strict):
     exit_code: int | None = 0
 
     @model_validator(mode="after")
-    def _where(self) -> "ExecSpec":
+    def _where(self) -> ExecSpec:
         if not self.pod and not self.pod_name:
             raise ValueError("exec needs pod (a target) or podName")
         return self
@@ -195,7 +195,7 @@ class InvariantSpec(Strict):
     _e = _dur_validator("every")
 
     @model_validator(mode="after")
-    def _one(self) -> "InvariantSpec":
+    def _one(self) -> InvariantSpec:
         if (self.http is None) == (self.pods is None):
             raise ValueError("invariant needs exactly one of http, pods")
         return self

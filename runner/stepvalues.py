@@ -22,7 +22,7 @@ CONFIGMAP = "kubelab-values"
 
 
 class StepValues:
-    def __init__(self, sess: "Session") -> None:
+    def __init__(self, sess: Session) -> None:
         self.sess = sess
         self.captured: dict[str, dict[str, Any]] = {}     # step id -> name -> value | {"error": why}
 

@@ -87,7 +87,8 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
         for s in samplers.values():
             s.stop()
         outs = [e.outcome] if isinstance(e, WaitFailed) else []
-        return StepReport(step_id, "failed", "solve", f"solve failed: {e if isinstance(e, WaitFailed) else describe_error(e)}", outs, time.monotonic() - t0)
+        why = e if isinstance(e, WaitFailed) else describe_error(e)
+        return StepReport(step_id, "failed", "solve", f"solve failed: {why}", outs, time.monotonic() - t0)
     rep.outcomes = sess.check_step(step, samplers)
     for s in samplers.values():
         s.stop()

@@ -14,12 +14,12 @@ class Result:
     fatal: bool = False          # no wait can change it (e.g. 401, 403, a bad selector): stop waiting at once
 
     @classmethod
-    def passed(cls, summary: str, objects: list[tuple[str, str]] | None = None) -> "Result":
+    def passed(cls, summary: str, objects: list[tuple[str, str]] | None = None) -> Result:
         return cls(True, summary, [], objects or [])
 
     @classmethod
     def failed(cls, summary: str, details: list[str] | None = None,
-               objects: list[tuple[str, str]] | None = None) -> "Result":
+               objects: list[tuple[str, str]] | None = None) -> Result:
         return cls(False, summary, details or [], objects or [])
 
 

@@ -69,7 +69,7 @@ def problems(spec: HttpSpec, r: HttpResponse) -> list[str]:
         if got is None or sub not in got:
             out.append(f"header {name}: expected to contain {sub!r}, got {got!r}")
     if spec.tls is not None:
-        from runner.checks.tls_cert import problems as tls_problems   # cryptography only when used
+        from runner.checks.tls_cert import problems as tls_problems  # cryptography only when used
         out += tls_problems(spec.tls, r.cert, r.secret_cert)
     return out
 

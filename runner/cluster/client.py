@@ -7,8 +7,9 @@ else `kind-kubelab` when the kubeconfig has it, else the current context.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import urllib3
 import yaml
@@ -19,8 +20,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from runner.cluster.bounds import bound_requests, probe
-from runner.cluster.kubeconfig import resolve_context, resolve_kubeconfig
-from runner.cluster.kubeconfig import DEFAULT_CONTEXT, cluster_kubeconfig  # noqa: F401 - re-exported for callers
+from runner.cluster.kubeconfig import DEFAULT_CONTEXT, cluster_kubeconfig, resolve_context, resolve_kubeconfig  # noqa: F401 - re-exported for callers
 
 T = TypeVar("T")
 

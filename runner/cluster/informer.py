@@ -6,7 +6,8 @@ instead of sleep loops, and one informer can feed a check, a live table and an i
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kubernetes import watch
 
@@ -33,7 +34,7 @@ class Informer:
         self._listeners: list[Listener] = []
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"informer-{kind}")
 
-    def start(self) -> "Informer":
+    def start(self) -> Informer:
         self._thread.start()
         return self
 

@@ -56,7 +56,8 @@ BAD_LABS = {
     "duplicate key": (LAB.replace("title: Demo", "title: Demo\ntitle: Again"), "line 4, column 1: duplicate key 'title'"),
     "set tag": (LAB.replace("objectives: [one]", "objectives: !!set {one}"), "tag !!set is not allowed"),
     "python tag": (LAB.replace("title: Demo", "title: !!python/name:os.system ''"), "is not allowed"),
-    "timeout .inf": (LAB.replace("equals: 1}", "equals: 1}\n        timeout: .inf"), "steps[0].check[0].timeout: duration must be a finite"),
+    "timeout .inf": (LAB.replace("equals: 1}", "equals: 1}\n        timeout: .inf"),
+                     "steps[0].check[0].timeout: duration must be a finite"),
     "timeout 1e300": (LAB.replace("equals: 1}", "equals: 1}\n        timeout: 1.0e+300"), "must be at most 3600s"),
     "timeout .nan": (LAB.replace("equals: 1}", "equals: 1}\n        timeout: .nan"), "finite"),
     "timeout negative": (LAB.replace("equals: 1}", "equals: 1}\n        timeout: -5"), "more than 0"),
@@ -65,7 +66,7 @@ BAD_LABS = {
     "wait .inf": (LAB.replace("      - apply: web.yaml", "      - wait: {seconds: .inf}"), "steps[0].solve[0].wait.seconds: duration"),
     "wait negative": (LAB.replace("      - apply: web.yaml", "      - wait: {seconds: -1}"), "more than 0"),
     "default timeout": (LAB.replace("steps:", "defaults: {timeout: 1.0e+300}\nsteps:"), "defaults.timeout"),
-    "megabyte id": (LAB.replace("id: first", "id: " + "a" * 1_000_000).replace("1_000_000", ""), "steps[0].id: String should have at most 63"),
+    "megabyte id": (LAB.replace("id: first", "id: " + "a" * 1_000_000), "steps[0].id: String should have at most 63"),
     "deep nesting": (LAB.replace("concept: A concept", "concept: " + "[" * 500 + "]" * 500), "nested more than 64 levels"),
     "alias bomb": (LAB.replace("steps:", "x0: &a0 [a,a,a,a,a,a,a,a,a,a]\n" + "".join(
         f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)) + "steps:"), "alias bomb"),

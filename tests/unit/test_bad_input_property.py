@@ -1,7 +1,8 @@
 """Property-based bad input (hypothesis, derandomized so every run checks the same cases): mutations of the
 real labs, of their text and of their manifests, and file references aimed outside the lab's folders.
 
-450 + 350 + 200 + 60 = 1,060 generated cases. Each case must end in one of two ways: the lab loads, or LabError with one line that starts with the file
+450 + 350 + 200 + 60 = 1,060 generated cases. Each case must end in one of two ways: the lab loads, or
+LabError with one line that starts with the file
 it is about. Never another exception, never longer than a few seconds, and never a file from outside the
 lab's own folders read (a secret file next to the labs folder must never appear in any text).
 """
@@ -13,8 +14,9 @@ import json
 import os
 import shutil
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml

@@ -57,7 +57,7 @@ def bounding_caps() -> set[str]:
              "SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE "
              "AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ "
              "PERFMON BPF CHECKPOINT_RESTORE").split()
-    bnd = int(next(l.split()[1] for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("CapBnd:")), 16)
+    bnd = int(next(x.split()[1] for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("CapBnd:")), 16)
     return {f"CAP_{n}" for i, n in enumerate(names) if bnd >> i & 1}
 
 

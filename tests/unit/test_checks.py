@@ -1,4 +1,5 @@
-from runner.checks import absent, condition, count, event, exec as exec_check, http, invariant, match
+from runner.checks import absent, condition, count, event, http, invariant, match
+from runner.checks import exec as exec_check
 from runner.checks.exec import ExecOutput
 from runner.checks.http import HttpResponse
 from runner.checks.invariant import PodsSample, pods_sample

@@ -132,6 +132,7 @@ def test_every_request_is_bounded_even_after_connecting(kubeconfig, silent_serve
     answer["code"] = 200
     monkeypatch.setattr(limits, "REQUEST_TIMEOUT", (1.0, 1.0))
     from kubernetes import client
+
     from runner.cluster.bounds import bound_requests
     cfg = client.Configuration()
     cfg.host = f"http://127.0.0.1:{silent_server}"

@@ -1,6 +1,7 @@
 """Pure pieces of the cluster edge and the UI: parsing, placeholders, progress, views, reports."""
 import xml.etree.ElementTree as ET
 
+from runner import views
 from runner.checks.base import Result
 from runner.cluster.probes import parse_wget, wget_command
 from runner.engine import Outcome
@@ -12,7 +13,6 @@ from runner.render import plain_table
 from runner.schema import HttpSpec
 from runner.tls import self_signed
 from runner.verify import LabReport, StepReport, failure_lines
-from runner import views
 
 
 def test_parse_wget_success_and_error_status():

@@ -88,7 +88,8 @@ def test_unknown_kind_ends_the_check_at_once(tmp_path):
 
 
 @pytest.mark.parametrize("status, body, transient, permanent", [
-    (500, '{"message": "failed to create typed patch object (x/web; /v1, Kind=Pod): .spec.foo: field not declared in schema"}', False, True),
+    (500, '{"message": "failed to create typed patch object (x/web; /v1, Kind=Pod): '
+          '.spec.foo: field not declared in schema"}', False, True),
     (500, '{"message": "etcdserver: request timed out"}', True, False),
     (503, "", True, False), (429, "", True, False),
     (400, "", False, True), (401, "", False, True), (403, "", False, True), (422, "", False, True),

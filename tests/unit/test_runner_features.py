@@ -1,7 +1,5 @@
 """Pure logic of the runner features labs need (issue 8): no-answer HTTP, TLS assertions, values,
 placeholders and escapes, rollout undo, per-check hints, NodePort picking, fitting the live view."""
-import base64
-import datetime as dt
 
 import pytest
 from pydantic import ValidationError
@@ -167,7 +165,7 @@ def test_rollout_undo_picks_the_previous_revision():
 
 # --- hints -----------------------------------------------------------------------------------------
 
-class O:
+class FakeOutcome:
     def __init__(self, ok, hint=None, label="c"):
         self.result, self.hint, self.label = Result(ok, ""), hint, label
 
@@ -175,7 +173,7 @@ class O:
 def test_the_failing_checks_own_hint_comes_first():
     step = Step.model_validate({"id": "s", "title": "t", "hints": ["probe", "last: the command"]})
     own = Text.model_validate("the image does not exist")
-    outs = [O(True, Text.model_validate("unused")), O(False, own)]
+    outs = [FakeOutcome(True, Text.model_validate("unused")), FakeOutcome(False, own)]
     assert [h.get() for h in hints.ordered(step, outs)] == ["the image does not exist", "probe", "last: the command"]
     shown = []
     for want in ("the image does not exist", "probe", "last: the command", None):
