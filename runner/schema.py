@@ -13,10 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from runner import limits
 from runner.schema_base import Strict, Text, _dur_validator, parse_duration
-
-__all__ = ["Strict", "Text", "parse_duration"]  # re-exported: callers import them from runner.schema
-
-from runner.schema_checks import (  # noqa: E402,F401 - re-exported  # noqa: E402
+from runner.schema_checks import (  # the check models: callers import them from runner.schema
     RESERVED_VALUES,
     VALUE_NAME,
     AbsentSpec,
@@ -33,6 +30,13 @@ from runner.schema_checks import (  # noqa: E402,F401 - re-exported  # noqa: E40
     TlsAssert,
     ValueSpec,
 )
+
+__all__ = [  # re-exported: callers import them from runner.schema
+    "RESERVED_VALUES", "VALUE_NAME", "AbsentSpec", "ConditionSpec", "CountSpec", "EventSpec", "ExecSpec", "Expr",
+    "HttpSpec", "InvariantSpec", "MatchSpec", "PodsInvariant", "Strict", "Target", "Text", "TlsAssert", "ValueSpec",
+    "parse_duration",
+    "Action", "ApplySpec", "Check", "Lab", "Observe", "Step", "Task", "WaitSpec",
+]
 
 CHECK_KINDS = ("match", "absent", "count", "condition", "event", "http", "exec", "invariant")
 
