@@ -63,7 +63,7 @@ def main_options(ctx: typer.Context,
                  json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
                  plain: bool = typer.Option(False, help="plain lines even on a TTY"),
                  labs_dir: Path | None = typer.Option(None, envvar="KUBELAB_LABS",
-                                                         help="the labs folder (default: labs/ here or in the nearest parent that has one)")) -> None:
+                                                         help="the labs folder (default: labs/ here or in a parent)")) -> None:
     if labs_dir:
         os.environ["KUBELAB_LABS"] = str(labs_dir.resolve())   # read by runner.loader.labs_dir()
     mode = "json" if json_out else ("plain" if plain else None)
