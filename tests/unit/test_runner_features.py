@@ -267,3 +267,16 @@ def test_long_commands_wrap_between_words_and_stay_pastable():
     joined = " ".join(line.removesuffix(" \\").strip() for line in lines)
     assert joined == cmd                                   # nothing lost, the quoted JSON never split
     assert fit.wrap_command("kubectl get pods", 40) == ["kubectl get pods"]
+
+
+def test_outcomes_in_korean_show_runner_words_and_the_checks_own_hint(capsys):
+    from runner.checks.base import Result
+    from runner.engine import Outcome
+    from runner.render import Out
+    r = Result(False, "Deployment/web: not found", ["not passing after 15s (timeout 15s): web is Available"])
+    o = Outcome("web is Available", "condition", r, 15.0, [], Text.model_validate({"en": "look", "ko": "보세요"}))
+    Out("plain", "ko").outcomes([o])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("  실패 web is Available")
+    assert out[1].strip() == "힌트: 보세요"
+    assert out[2].strip().startswith("15초가 지나도 통과하지 않음")
