@@ -64,8 +64,12 @@ compiling() {
   ps -e -o pid=,ppid=,args= | awk -v root="$1" '
     { pid[NR]=$1; ppid[NR]=$2; line[NR]=$0 }
     END { keep[root]=1; do { grew=0; for (i=1; i<=NR; i++) if (keep[ppid[i]] && !keep[pid[i]]) { keep[pid[i]]=1; grew=1 } } while (grew)
-          for (i=1; i<=NR; i++) if (keep[pid[i]] && line[i] ~ /\/compile / && match(line[i], / -p [^ ]+/)) print substr(line[i], RSTART+4, RLENGTH-4) }' |
-    sort -u | head -n 3 | paste -sd, -
+          for (i=1; i<=NR; i++) if (keep[pid[i]] && line[i] ~ /\/compile /) {
+            if (match(line[i], / -p [^ ]+/)) print substr(line[i], RSTART+4, RLENGTH-4)
+            else if (match(line[i], / @[^ ]+/)) print substr(line[i], RSTART+1, RLENGTH-1) } }' |
+    while read -r x; do   # a long command line goes in a response file (@file, one argument a line)
+      case $x in @*) grep -A1 -x -e -p "${x#@}" 2>/dev/null | tail -n 1 ;; *) echo "$x" ;; esac
+    done | sort -u | head -n 3 | paste -sd, -
 }
 
 # progress_of LOG PID: one line on a running stage. For Go builds: packages compiled so far and what compiles
