@@ -20,6 +20,8 @@ from runner.render import Out
 # so `list`, `show`, `status` and `--help` start fast.
 if TYPE_CHECKING:
     from runner.cluster.client import Kube
+    from runner.schema import Text
+    from runner.verify import StepReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Kubernetes labs on a live kind cluster, checked automatically.")
@@ -130,7 +132,9 @@ def show(ctx: typer.Context, lab: str) -> None:
     from runner.placeholders import namespace_for, substitute
     ns = namespace_for(L.id, c.learner)
     names = {"NAMESPACE": ns, "LAB": L.id, "LEARNER": c.learner or "", "HOST_SUFFIX": f"{ns}.localtest.me"}
-    t = lambda x: substitute(loaded.text(x, c.lang), names)  # noqa: E731
+
+    def t(x: Text | None) -> str:
+        return str(substitute(loaded.text(x, c.lang), names))
     body = t(L.concept) + "\n\n" + "\n".join(f"- {t(o)}" for o in L.objectives)
     if L.intro:
         body += "\n\n" + t(L.intro)
@@ -324,7 +328,7 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
             raise typer.Exit(2)
     kube = c.kube()
 
-    def on_step(lab_id: str, rep) -> None:  # noqa: ANN001
+    def on_step(lab_id: str, rep: StepReport) -> None:
         style = {"passed": "green", "failed": "red", "declared": "yellow"}[rep.status]
         c.out.line(f"{lab_id} / {rep.step}: {rep.status}{' (' + rep.message + ')' if rep.status != 'passed' else ''}"
                    f" [{rep.seconds:.1f}s]", style)

@@ -91,7 +91,7 @@ class Session:
         return type(model).model_validate(substitute(data, {**self.vars, **extra}, final=True))
 
     def text(self, t: Any, lang: str) -> str:
-        return substitute(self.loaded.text(t, lang), self.vars)
+        return str(substitute(self.loaded.text(t, lang), self.vars))
 
     def prepare(self) -> None:
         kobj.ensure_namespace(self.kube, self.namespace, self.lab.id)
@@ -132,7 +132,7 @@ class Session:
         """The lab's cleanup actions, then issue the deletions without waiting (see runner/cluster/reset.py)."""
         self.close()
         done: list[str] = []
-        self.cleanup_failures: list[str] = []
+        self.cleanup_failures = []
         for s in reversed(self.lab.steps):
             for a in substitute_model(self.lab.step(s.id), self.vars, final=False).cleanup:
                 try:
@@ -174,6 +174,7 @@ class Session:
             if a.wait.seconds is not None:
                 time.sleep(a.wait.seconds)
                 return [f"waited {a.wait.seconds:g}s"]
+            assert a.wait.check is not None      # the schema: exactly one of seconds, check
             o = self.wait(a.wait.check)
             if not o.result.ok:
                 raise WaitFailed(o)
@@ -195,14 +196,14 @@ class Session:
 
     def pick_pod(self, spec: Any) -> str:
         if spec.pod_name:
-            return spec.pod_name
+            return str(spec.pod_name)
         pods = self.informer(spec.pod).objects()
         running = [o for o in pods
                    if (o.get("status") or {}).get("phase") == "Running" and not o["metadata"].get("deletionTimestamp")]
         if not running:
             raise LookupError(f"no Running pod for {spec.pod.describe()}" if pods else
                               f"no pod {spec.pod.describe()} exists in {self.namespace}")
-        return running[0]["metadata"]["name"]
+        return str(running[0]["metadata"]["name"])
 
     def wait_pod(self, spec: Any, timeout: float | None = None) -> str:
         """pick_pod, waiting (on the pod watch) until one runs: a solve may exec right after an apply."""
@@ -279,7 +280,8 @@ class Session:
                 inf = self.informer(s.target)
                 if inf.error:     # e.g. 401, 403 or a bad selector: the objects are unknown, not absent
                     return Result(False, f"{c.label()}: {inf.error}", [inf.error], fatal=True)
-                return mod.evaluate(s, inf.objects())
+                verdict: Result = mod.evaluate(s, inf.objects())
+                return verdict
             if c.kind == "event":
                 names = {s.target.name} if s.target.name else (
                     {o["metadata"]["name"] for o in self.informer(s.target).objects()} if s.target.selector else None)
@@ -316,10 +318,10 @@ class Session:
         infs, tick = [], TICK_SAFETY
         for c in checks:
             try:
-                i, t = self.sources(c)
+                found, t = self.sources(c)
             except Exception:  # noqa: BLE001 - e.g. an unknown kind: evaluate() reports it as the check's failure
-                i, t = [], TICK_PROBE
-            infs += i
+                found, t = [], TICK_PROBE
+            infs += found
             tick = min(tick, t)
         if quiet is not None:
             infs += [self.informers.get("v1", "Pod", self.namespace), self.informers.get("v1", "Event", self.namespace)]

@@ -9,6 +9,7 @@ import time
 import tty
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.live import Live
 
@@ -39,6 +40,7 @@ def observe_rows(sess: Session, o: Observe) -> views.Table:
         return views.pods(sess.informers.get("v1", "Pod", sess.namespace, sel).objects())
     if o.view == "pvcs":
         return views.pvcs(sess.informers.get("v1", "PersistentVolumeClaim", sess.namespace, sel).objects())
+    assert t is not None      # the schema requires a target for the views below
     if o.view == "endpoints":
         return views.endpoints(sess.informers.get("discovery.k8s.io/v1", "EndpointSlice", sess.namespace,
                                                   f"kubernetes.io/service-name={t.name}").objects())
@@ -81,7 +83,7 @@ def read_key(out: Out, sess: Session, step: Step, lang: str) -> str:
         if not step.observe:
             out.line(footer, "bold")
             return os.read(fd, 1).decode(errors="ignore").lower()
-        def area():  # noqa: ANN202 - fitted to the terminal as it is now (it may be resized)
+        def area() -> Any:  # fitted to the terminal as it is now (it may be resized)
             w, h = out.console.size
             return live_group(observe_tables(sess, step, lang), footer, w, h, msg("more", lang))
         with Live(area(), console=out.console, refresh_per_second=4, transient=False) as live:
@@ -149,7 +151,7 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
     ids = [s.id for s in lab.steps]
     first = start or (prog.step if prog.step in ids and not prog.finished else ids[0])
     resuming = start is None and bool(prog.step) and not prog.finished and prog.step in ids
-    if resuming and prog.step != ids[0]:
+    if resuming and prog.step is not None and prog.step != ids[0]:
         title = sess.text(lab.step(prog.step).title, lang)
         out.line(f"{msg('resume', lang)} {ids.index(prog.step) + 1}/{len(ids)}: {title}", "bold")
     out.panel(sess.text(lab.title, lang), sess.text(lab.concept, lang) + "\n\n" + f"**{msg('objectives', lang)}:**\n\n"

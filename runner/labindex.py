@@ -73,6 +73,10 @@ def _stext(d: dict[str, Any] | None) -> SText | None:
     return None if d is None else SText(d["values"], d["file"])
 
 
+def _stext_req(d: dict[str, Any]) -> SText:
+    return SText(d["values"], d["file"])
+
+
 def summarize(loaded: loader.LoadedLab) -> dict[str, Any]:
     L = loaded.lab
     return {"id": L.id, "manifests": str(loaded.manifests), "title": _text(L.title), "concept": _text(L.concept),
@@ -82,9 +86,9 @@ def summarize(loaded: loader.LoadedLab) -> dict[str, Any]:
 
 
 def from_summary(path: Path, d: dict[str, Any]) -> loader.LoadedLab:
-    lab = SLab(d["id"], _stext(d["title"]), _stext(d["concept"]), [_stext(o) for o in d["objectives"]],
+    lab = SLab(d["id"], _stext_req(d["title"]), _stext_req(d["concept"]), [_stext_req(o) for o in d["objectives"]],
                _stext(d["intro"]),
-               [SStep(s["id"], _stext(s["title"]), [SCheck(k, n) for k, n in s["checks"]], s["cannot_fail"])
+               [SStep(s["id"], _stext_req(s["title"]), [SCheck(k, n) for k, n in s["checks"]], s["cannot_fail"])
                 for s in d["steps"]])
     return loader.LoadedLab(lab=lab, dir=path.parent, manifests=Path(d["manifests"]))  # type: ignore[arg-type]
 

@@ -27,7 +27,7 @@ def render_text(sess: Session, path: Path) -> str:
         sess.prepare()            # claims this namespace's NodePort
     if "NODE_PORT" in sess.vars:    # "${NODE_PORT}" quoted alone (flow mappings need quotes) is still a number
         text = re.sub(r"""(["'])\$\{NODE_PORT\}\1""", sess.vars["NODE_PORT"], text)
-    return substitute(text, sess.vars, final=True)
+    return str(substitute(text, sess.vars, final=True))
 
 
 def documents(text: str, path: Path) -> list[dict[str, Any]]:

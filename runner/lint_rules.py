@@ -262,7 +262,7 @@ def solve_contradicts_check(file: Path, doc: Doc, lab: Lab, step_index: int,
     out = []
     for ci, check in enumerate(step.check):
         spec = check.match
-        if check.kind != "match" or not spec.fields or not spec.target.name or \
+        if spec is None or not spec.fields or not spec.target.name or \
                 (spec.target.kind, spec.target.name) in patched:
             continue
         for f, line, obj in solved:

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from runner.cluster.client import ClusterUnavailable, Kube, connect, resolve_kubeconfig
+from runner.cluster.client import ClusterUnavailable, Kube, connect
+from runner.cluster.kubeconfig import resolve_kubeconfig
 from runner.loader import LabError, load_lab_file
 from runner.verify import LabReport, failure_lines, verify_lab, verify_labs
 

@@ -119,7 +119,9 @@ def plain_table(title: str, rows: Rows) -> list[str]:
     headers, body = rows
     # display width, not len(): a Korean character takes two cells
     widths = [max([cell_len(h)] + [cell_len(r[i]) for r in body if i < len(r)]) for i, h in enumerate(headers)]
-    fmt = lambda r: "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(r, widths)).rstrip()
     return [f"-- {title}", fmt(headers)] + [fmt(r) for r in body]
 
 

@@ -27,6 +27,7 @@ def ticks(start: float, every: float, now: float) -> int:
 
 class Sampler:
     def __init__(self, session: Session, check: Check) -> None:
+        assert check.invariant is not None
         self.session, self.spec = session, check.invariant
         self.samples: list[Any] = []
         self.skipped = 0

@@ -64,5 +64,5 @@ class Text(Strict):
 Duration = float  # stored as seconds; fields use the `_dur` validator below
 
 
-def _dur_validator(*names: str):
+def _dur_validator(*names: str) -> Any:
     return field_validator(*names, mode="before")(lambda cls, v: None if v is None else parse_duration(v))

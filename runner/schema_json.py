@@ -45,7 +45,7 @@ _ONE_OF_KEYS = {"Check": models.CHECK_KINDS, "Action": models.ACTION_KINDS}
 
 
 def _without(schema: dict[str, Any], prop: str) -> dict[str, Any]:
-    out = json.loads(json.dumps(schema))
+    out: dict[str, Any] = json.loads(json.dumps(schema))
     out.get("properties", {}).pop(prop, None)
     if prop in out.get("required", []):
         out["required"].remove(prop)
@@ -54,7 +54,7 @@ def _without(schema: dict[str, Any], prop: str) -> dict[str, Any]:
 
 def _with_prop_alternatives(schema: dict[str, Any], prop: str, alternatives: list[Any]) -> dict[str, Any]:
     """A property that also takes shorter forms (e.g. no_answer: true or one reason)."""
-    out = json.loads(json.dumps(schema))
+    out: dict[str, Any] = json.loads(json.dumps(schema))
     if prop in out.get("properties", {}):
         old = out["properties"][prop]
         out["properties"][prop] = {"anyOf": [*old.get("anyOf", [old]), *alternatives]}
@@ -85,7 +85,8 @@ def _coercing_models() -> set[str]:
 
 
 def _duration(prop: dict[str, Any]) -> dict[str, Any]:
-    dur = {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}, {"type": "string", "pattern": _DURATION.pattern}],
+    dur: dict[str, Any] = {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS},
+                                     {"type": "string", "pattern": _DURATION.pattern}],
            "description": "a duration: 500ms, 30s, 2m, 1h or a number of seconds"}
     if "default" in prop:
         dur["default"] = prop["default"]

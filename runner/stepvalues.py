@@ -73,7 +73,8 @@ class StepValues:
         except Exception:  # noqa: BLE001 - not there yet: nothing stored
             return {}
         try:
-            return json.loads((cm.data or {}).get(step_id) or "{}")
+            stored: dict[str, Any] = json.loads((cm.data or {}).get(step_id) or "{}")
+            return stored
         except ValueError:
             return {}
 

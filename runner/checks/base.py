@@ -24,7 +24,7 @@ class Result:
 
 
 def name_of(obj: dict[str, Any]) -> str:
-    return (obj.get("metadata") or {}).get("name", "?")
+    return str((obj.get("metadata") or {}).get("name", "?"))
 
 
 def refs(objs: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ CONFIG = ("CreateContainerConfigError", "CreateContainerError", "RunContainerErr
 
 
 def _name(o: dict[str, Any]) -> str:
-    return (o.get("metadata") or {}).get("name", "?")
+    return str((o.get("metadata") or {}).get("name", "?"))
 
 
 def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:

@@ -10,7 +10,7 @@ from runner.schema import ConditionSpec
 def find(obj: dict[str, Any], ctype: str) -> dict[str, Any] | None:
     for c in (obj.get("status") or {}).get("conditions") or []:
         if c.get("type") == ctype:
-            return c
+            return dict(c)
     return None
 
 

@@ -79,8 +79,10 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 def retrying(deadline: float = 30.0) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    return retry(retry=retry_if_exception(is_transient), stop=stop_after_delay(deadline),
-                 wait=wait_exponential_jitter(multiplier=0.2, max=3.0, jitter=0.2), reraise=True)
+    policy: Callable[[Callable[..., T]], Callable[..., T]] = retry(  # tenacity is untyped here
+        retry=retry_if_exception(is_transient), stop=stop_after_delay(deadline),
+        wait=wait_exponential_jitter(multiplier=0.2, max=3.0, jitter=0.2), reraise=True)
+    return policy
 
 
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -111,7 +111,7 @@ def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -
         if t.kind == "Service":
             services += [o["metadata"]["name"] for o in objs]
         elif t.kind == "EndpointSlice":
-            services += [((o["metadata"].get("labels") or {}).get("kubernetes.io/service-name")) for o in objs]
+            services += [n for o in objs if (n := (o["metadata"].get("labels") or {}).get("kubernetes.io/service-name"))]
         pods += _pods_of(kube, ns, t.kind, objs)
     if c.kind == "http":
         svcs, ings = _services_of_http(kube, ns, c)

@@ -35,7 +35,7 @@ def host_http(spec: HttpSpec) -> HttpResponse:
             ctx.verify_mode = ssl.CERT_NONE   # lab certificates are self-signed
             sock = ctx.wrap_socket(sock, server_hostname=spec.sni or spec.host or u.hostname)
             cert = sock.getpeercert(binary_form=True)     # DER, for `tls:` assertions
-        conn = http.client.HTTPConnection(u.hostname, port, timeout=spec.request_timeout)
+        conn = http.client.HTTPConnection(u.hostname or "", port, timeout=spec.request_timeout)
         conn.sock = sock
         conn.request(spec.method, path, headers={"Host": spec.host or u.netloc, "Connection": "close"})
         r = conn.getresponse()
@@ -50,7 +50,8 @@ def host_http(spec: HttpSpec) -> HttpResponse:
 def parse_wget(stdout: str, stderr: str, exit_code: int | None, at: float = 0.0) -> HttpResponse:
     """busybox `wget -S -O -`: headers on stderr ("  HTTP/1.1 200 OK", "  Name: value"), body on stdout.
     On 4xx/5xx busybox exits 1 but still printed the status line; a missing one means no response."""
-    status, headers = None, {}
+    status: int | None = None
+    headers: dict[str, str] = {}
     for line in stderr.splitlines():
         s = line.strip()
         if s.startswith("HTTP/"):

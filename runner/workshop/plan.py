@@ -76,7 +76,9 @@ def plan(learners: list[str], lab_ids: list[str]) -> list[LearnerPlan]:
 
 def shared_objects() -> list[dict[str, Any]]:
     """ClusterRoles every learner binds: cluster-wide reads labs show, and lab kinds `admin` lacks."""
-    meta = lambda name: {"name": name, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}}  # noqa: E731
+
+    def meta(name: str) -> dict[str, Any]:
+        return {"name": name, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}}
     return [
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta(READER_ROLE),
          "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]},
