@@ -39,8 +39,9 @@ define pytest
 	$(PY) -m pytest $(1); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest ran no test: failing" >&2; exit 1; fi; exit $$rc
 endef
 
-static: setup  ## ruff on the runner and the tests
+static: setup  ## ruff on the runner and the tests, mypy --strict on the runner (config in pyproject.toml)
 	$(VENV)/bin/ruff check runner tests
+	$(VENV)/bin/mypy
 
 test-unit: setup static
 	$(call pytest,tests/unit -q)
