@@ -1,5 +1,5 @@
-"""Why a check fails, in a learner's words (pure): pull errors, crash loops, unschedulable pods,
-a Service that selects no pod. The cluster edge (runner/cluster/explain.py) gathers the objects."""
+"""Why a check fails, in a learner's words (pure): pull errors, crash loops, pods running but not
+ready, unschedulable pods, a Service that selects no pod. The cluster edge (runner/cluster/explain.py) gathers the objects."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +10,17 @@ CONFIG = ("CreateContainerConfigError", "CreateContainerError", "RunContainerErr
 
 def _name(o: dict[str, Any]) -> str:
     return str((o.get("metadata") or {}).get("name", "?"))
+
+
+def _probe(p: dict[str, Any]) -> str:
+    """'httpGet :8081/readyz', 'exec cat /tmp/ready', 'tcpSocket :5432'."""
+    if p.get("httpGet"):
+        return f"httpGet :{p['httpGet'].get('port')}{p['httpGet'].get('path') or '/'}"
+    if p.get("exec"):
+        return "exec " + " ".join(p["exec"].get("command") or [])
+    if p.get("tcpSocket"):
+        return f"tcpSocket :{p['tcpSocket'].get('port')}"
+    return "probe"
 
 
 def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -34,6 +45,13 @@ def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
         elif reason in CONFIG:
             out.append((f"{reason} in pod {_name(pod)}, container {name}: {waiting.get('message', '')}".rstrip(": "),
                         None))
+    probes = {c.get("name"): c.get("readinessProbe") for c in (pod.get("spec") or {}).get("containers") or []}
+    if not out and not (pod.get("metadata") or {}).get("deletionTimestamp"):
+        for cs in st.get("containerStatuses") or []:
+            probe = probes.get(cs.get("name"))
+            if probe and not cs.get("ready") and "running" in (cs.get("state") or {}):
+                out.append((f"pod {_name(pod)} is running but not ready: container {cs.get('name')} fails its "
+                            f"readiness probe ({_probe(probe)})", None))
     for c in st.get("conditions") or []:
         if c.get("type") == "PodScheduled" and c.get("status") == "False":
             out.append((f"pod {_name(pod)} cannot be scheduled: {c.get('message') or c.get('reason')}", None))
