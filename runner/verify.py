@@ -89,9 +89,11 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
         outs = [e.outcome] if isinstance(e, WaitFailed) else []
         why = e if isinstance(e, WaitFailed) else describe_error(e)
         return StepReport(step_id, "failed", "solve", f"solve failed: {why}", outs, time.monotonic() - t0)
-    rep.outcomes = sess.check_step(step, samplers)
-    for s in samplers.values():
-        s.stop()
+    try:
+        rep.outcomes = sess.check_step(step, samplers)
+    finally:        # a check_step that raises (e.g. the API gone while diagnosing) must not leave samplers running
+        for s in samplers.values():
+            s.stop()
     bad = [o for o in rep.outcomes if not o.result.ok]
     if bad:
         rep.status, rep.phase, rep.message = "failed", "check", bad[0].result.summary

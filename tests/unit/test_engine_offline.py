@@ -220,3 +220,20 @@ def test_in_cluster_request_that_timed_out_says_so():
 def test_render_and_apply_reach_the_cluster_step_without_a_name_error(lab_dir, cli, command):
     code, out, err = cli(command, str(lab_dir), "web.yaml")
     assert code == 2 and "Traceback" not in err and "kubeconfig" in err, (code, err)
+
+
+def test_verify_stops_the_samplers_when_checking_raises():
+    from runner.schema import Step
+    from runner.verify import verify_step
+    step = Step.model_validate({"id": "one", "title": "One", "check_cannot_fail": "observe only",
+                                "check": [{"count": {"target": {"kind": "Pod"}, "equals": 1}}]})
+    sampler = SimpleNamespace(stopped=False)
+    sampler.stop = lambda: setattr(sampler, "stopped", True)
+
+    def check_step(step, samplers):
+        raise RuntimeError("API gone while diagnosing")
+    sess = SimpleNamespace(step=lambda sid: step, apply=lambda s: [], begin_step=lambda s: None,
+                           start_samplers=lambda s: {0: sampler}, solve=lambda s: [], check_step=check_step)
+    with pytest.raises(RuntimeError):
+        verify_step(sess, "one", 1.0)
+    assert sampler.stopped
