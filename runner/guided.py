@@ -196,8 +196,11 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
             t0 = time.monotonic()
             if key == "s":
                 out.line(f"... {msg('solving', lang)}", "dim")
-                for d in sess.solve(step):
-                    out.line(f"  {msg('solve', lang)}: {d}", "dim")
+                try:
+                    for d in sess.solve(step):
+                        out.line(f"  {msg('solve', lang)}: {d}", "dim")
+                except Exception as e:  # noqa: BLE001 - shown; the checks below say what is still missing
+                    out.line(f"  {msg('solve', lang)}: {type(e).__name__}: {e}", "red")
                 # the solution's own pace: no cap, no early give-up
                 outs = sess.check_step(step, samplers)
             else:
