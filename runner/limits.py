@@ -9,7 +9,7 @@ MAX_YAML_NODES = 100_000      # values after alias expansion (an alias bomb expa
 MAX_SECONDS = 3600.0          # any duration: a lab step that waits longer than an hour is a typo
 MAX_ID = 63                   # lab and step ids end up in namespace names (DNS labels)
 MAX_NAME = 253                # Kubernetes object names
-CONNECT_BUDGET = 6.0           # seconds connect() keeps trying to reach the API server before giving up
+CONNECT_BUDGET = 3.0           # seconds connect() keeps trying to reach the API server before giving up
 REQUEST_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds of one API request
 WATCH_READ_TIMEOUT = 90.0      # a watch asks the server to end it after 60 s; no byte for 90 s is a dead server
 
