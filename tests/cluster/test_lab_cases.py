@@ -19,7 +19,9 @@ def case_results(request: pytest.FixtureRequest, kubelab_kube: Kube) -> dict[str
     hold up the others."""
     base = request.config.getoption("kubelab_learner")
     workers = max(3, request.config.getoption("kubelab_parallel"))
-    jobs = [(c, f"{base}-c{i}") for i, c in enumerate(CASES)]
+    selected = {item.callspec.params["case"].id for item in request.session.items
+                if hasattr(item, "callspec") and "case" in item.callspec.params}
+    jobs = [(c, f"{base}-c{i}") for i, c in enumerate(CASES) if c.id in selected]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda j: run_case(kubelab_kube, j[0], j[1]), jobs))
     return {c.id: r for (c, _), r in zip(jobs, results)}
