@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner import activity
 from runner.checks import absent, condition, count, event, match
 from runner.checks import exec as exec_check
 from runner.checks import http as http_check
@@ -323,11 +324,14 @@ class Session:
                 found, t = [], TICK_PROBE
             infs += found
             tick = min(tick, t)
-        if quiet is not None:
-            infs += [self.informers.get("v1", "Pod", self.namespace), self.informers.get("v1", "Event", self.namespace)]
+        watchers: list[tuple[Informer, Callable[[Any], None]]] = [(i, listen) for i in infs]
+        if quiet is not None:      # the namespace's pods and events count only when they make progress
+            for kind in ("Pod", "Event"):
+                inf = self.informers.get("v1", kind, self.namespace)
+                watchers.append((inf, activity.listener(kind, inf.objects(), listen)))
             tick = min(tick, quiet)
-        for i in infs:
-            i.add_listener(listen)
+        for i, fn in watchers:
+            i.add_listener(fn)
         start = time.monotonic()
         deadline = start + timeout
         last_change[0] = start
@@ -345,8 +349,8 @@ class Session:
                     wake = min(wake, wake_in())
                 trigger.wait(max(0.05, min(tick, wake)))
         finally:
-            for i in infs:
-                i.remove_listener(listen)
+            for i, fn in watchers:
+                i.remove_listener(fn)
 
     def wait(self, c: Check, timeout: float | None = None) -> Outcome:
         timeout = timeout if timeout is not None else (c.timeout or self.lab.defaults.timeout)

@@ -280,3 +280,23 @@ def test_outcomes_in_korean_show_runner_words_and_the_checks_own_hint(capsys):
     assert out[0].startswith("  실패 web is Available")
     assert out[1].strip() == "힌트: 보세요"
     assert out[2].strip().startswith("15초가 지나도 통과하지 않음")
+
+
+def test_back_off_noise_is_not_progress():
+    from runner import activity
+
+    def pod(phase, ready, restarts):
+        return {"metadata": {"name": "duo"}, "status": {"phase": phase, "conditions": [
+            {"type": "Ready", "status": "True" if ready else "False"}],
+            "containerStatuses": [{"restartCount": restarts}]}}
+    calls = []
+    fn = activity.listener("Pod", [pod("Running", False, 1)], calls.append)
+    fn([pod("Running", False, 2)])                  # another restart of a crash loop
+    assert calls == []
+    fn([pod("Running", True, 2)])                   # it became ready: progress
+    assert len(calls) == 1
+    ev = activity.listener("Event", [], calls.append)
+    ev([{"type": "Warning", "reason": "BackOff", "involvedObject": {"name": "duo"}}])
+    assert len(calls) == 1
+    ev([{"type": "Normal", "reason": "Started", "involvedObject": {"name": "duo"}}])
+    assert len(calls) == 2
