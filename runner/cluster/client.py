@@ -38,7 +38,8 @@ def describe_error(exc: BaseException) -> str:
         try:
             import json
             data = json.loads(body)
-            return f"{data.get('code', status_of(exc))} {data.get('reason', '')}: {data.get('message', '')}".strip()
+            head = " ".join(str(x) for x in (data.get("code", status_of(exc)), data.get("reason")) if x)
+            return f"{head}: {data.get('message', '')}".strip()
         except ValueError:
             pass
     st = status_of(exc)
