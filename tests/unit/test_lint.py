@@ -74,7 +74,7 @@ LAB, WEB, MD_KO = "labs/demo/lab.yaml", "manifests/demo/web.yaml", "labs/demo/01
 Breakage = tuple[str, str, str, str, str]   # file, old, new, line marker (in the broken file), message part
 BREAKAGES: dict[str, Breakage] = {
     "unknown key": (LAB, "    hints:", "    hintz:", "hintz:", "unknown field"),
-    "wrong field type": (LAB, "timeout: 60s", "timeout: soon", "timeout: soon", "duration"),
+    "wrong field type": (LAB, "timeout: 3m", "timeout: soon", "timeout: soon", "duration"),
     "invalid yaml": (LAB, "  - id: scale", "  - id: scale: x", "id: scale: x", "invalid YAML"),
     "check without solve": (LAB, "    solve:", "    unsolved:", "unsolved:", "unknown field"),
     "id is not the folder": (LAB, "id: demo", "id: dmeo", "id: dmeo", "directory name"),
