@@ -71,7 +71,8 @@ def start_reset(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]], 
         call(kube.resource("v1", "Namespace").delete, name=namespace, propagation_policy="Background")
     except NotFoundError:
         return removed
-    removed.append(f"Namespace/{namespace}")
+    if f"Namespace/{namespace}" not in removed:
+        removed.append(f"Namespace/{namespace}")
     if zero_grace:
         # The namespace is Terminating (nothing new can be created in it); its pods would otherwise each wait
         # out their terminationGracePeriodSeconds before the namespace can go.
