@@ -66,6 +66,18 @@ build_traefik() {
   CGO_ENABLED=0 gobuild "$1" "$t@$TRAEFIK_VERSION" "$TRAEFIK_VERSION" "-X $t/pkg/version.Version=$TRAEFIK_VERSION" $t/cmd/traefik
 }
 
+build_kube_router() {
+  local r=github.com/cloudnativelabs/kube-router/v2
+  CGO_ENABLED=0 gobuild "$1" "$r@$KUBE_ROUTER_VERSION" "$KUBE_ROUTER_VERSION" "-X $r/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    $r/cmd/kube-router
+}
+
+build_metrics_server() {
+  local m=sigs.k8s.io/metrics-server p=k8s.io/client-go/pkg/version
+  CGO_ENABLED=0 gobuild "$1" "$m@$METRICS_SERVER_VERSION" "$METRICS_SERVER_VERSION" \
+    "-X $p.gitVersion=$METRICS_SERVER_VERSION -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z" $m/cmd/metrics-server
+}
+
 # Each key holds the stage's pins and its recipe (the shell functions it runs), so editing one stage
 # rebuilds that stage alone.
 recipe() { declare -f gobuild src_of "$@"; cat "$BUILD_DIR/gowrap.py"; }
@@ -74,9 +86,11 @@ RUNTIME_BIN=$(key bin-runtime "$CONTAINERD_VERSION" "$RUNC_VERSION" "$CRICTL_VER
 ADDONS_BIN=$(key bin-addons "$ETCD_VERSION" "$COREDNS_VERSION" "$LOCAL_PATH_VERSION" "$(recipe build_addons)")
 KIND_BIN=$(key bin-kind "$KIND_VERSION" "$(recipe build_kind)")
 TRAEFIK_BIN=$(key bin-traefik "$TRAEFIK_VERSION" "$(recipe build_traefik)")
+KUBE_ROUTER_BIN=$(key bin-kube-router "$KUBE_ROUTER_VERSION" "$(recipe build_kube_router)")
+METRICS_SERVER_BIN=$(key bin-metrics-server "$METRICS_SERVER_VERSION" "$(recipe build_metrics_server)")
 
 case "${1:-all}" in
-  paths) declare -p K8S_BIN RUNTIME_BIN ADDONS_BIN TRAEFIK_BIN KIND_BIN | sed 's/^declare -- //' ;;
+  paths) declare -p K8S_BIN RUNTIME_BIN ADDONS_BIN TRAEFIK_BIN KIND_BIN KUBE_ROUTER_BIN METRICS_SERVER_BIN | sed 's/^declare -- //' ;;
   kind) stage go-kind "$KIND_BIN" build_kind ;;
   node)
     stage go-kind "$KIND_BIN" build_kind
@@ -85,5 +99,9 @@ case "${1:-all}" in
     stage go-addons "$ADDONS_BIN" build_addons
     ;;
   traefik) stage go-traefik "$TRAEFIK_BIN" build_traefik ;;
-  *) die "usage: binaries.sh kind|node|traefik|paths" ;;
+  cluster-addons)
+    stage go-kube-router "$KUBE_ROUTER_BIN" build_kube_router
+    stage go-metrics-server "$METRICS_SERVER_BIN" build_metrics_server
+    ;;
+  *) die "usage: binaries.sh kind|node|traefik|cluster-addons|paths" ;;
 esac

@@ -110,6 +110,7 @@ up() {
     echo "cluster-create $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
   fi
   load_lab_images
+  bash "$BUILD_DIR/addons.sh" "$NAME"
   publish
 }
 

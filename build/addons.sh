@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Cluster add-ons, installed by `cluster.sh up` on a new or a reused cluster (idempotent: server-side
+# apply, then wait until each one serves):
+#   Gateway API CRDs (standard channel, from the pinned sigs.k8s.io/gateway-api module)
+#   the shared Traefik (IngressClass and GatewayClass `traefik`, host ports 80/443) when a node is
+#     labelled ingress-ready=true
+#   kube-router's firewall (NetworkPolicy enforcement), metrics-server (the metrics API)
+# Usage: addons.sh CLUSTER_NAME
+. "$(dirname "$0")/lib.sh"
+NAME=${1:?usage: addons.sh CLUSTER_NAME}
+NODE=$NAME-control-plane
+ADDONS=$REPO_DIR/manifests/cluster/addons
+eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
+KIND=$KIND_BIN/kind
+# kubectl of the control-plane node: matches the cluster, and this machine may have none.
+kc() { docker exec -i "$NODE" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+# The pins the add-on manifests name.
+render() {
+  sed -e "s|\${KUBE_ROUTER_VERSION}|$KUBE_ROUTER_VERSION|g" -e "s|\${METRICS_SERVER_VERSION}|$METRICS_SERVER_VERSION|g" \
+      -e "s|\${TRAEFIK_VERSION}|$TRAEFIK_VERSION|g" "$@"
+}
+apply() { kc apply --server-side --force-conflicts --field-manager=kubelab-addons -f - >>"$LOGS/addons.log"; }
+modsrc() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }
+
+load_images() {
+  local dir t; dir=$(bash "$BUILD_DIR/addon-images.sh")
+  for t in "$dir"/*.tar; do
+    say "addons: loading $(basename "$t" .tar) into the cluster"
+    "$KIND" load image-archive --name "$NAME" "$t" >>"$LOGS/kind-load.log" 2>&1 ||
+      die "kind load of $t failed; see $LOGS/kind-load.log"
+  done
+}
+
+gateway_crds() {
+  local src; src=$(modsrc "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+  say "addons: Gateway API $GATEWAY_API_VERSION CRDs (standard channel)"
+  for f in "$src"/config/crd/standard/*.yaml; do echo "---"; cat "$f"; done | apply ||
+    die "applying the Gateway API CRDs failed; see $LOGS/addons.log"
+  local crds=() f; for f in "$src"/config/crd/standard/*.yaml; do
+    f=${f##*/}; f=${f%.yaml}; crds+=("crd/${f#*_}.${f%%_*}"); done
+  kc wait --for=condition=Established --timeout=60s "${crds[@]}" >>"$LOGS/addons.log" ||
+    die "Gateway API CRDs not established; see $LOGS/addons.log"
+}
+
+metrics_server() {
+  local src tmp=/tmp/kubelab-addons; src=$(modsrc "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")
+  say "addons: metrics-server $METRICS_SERVER_VERSION"
+  # Rendered with the node's kubectl kustomize: upstream's base plus our patch.
+  docker exec "$NODE" rm -rf "$tmp"; docker exec "$NODE" mkdir -p "$tmp/ms"
+  docker cp "$src/manifests/base" "$NODE:$tmp/base" >/dev/null
+  render "$ADDONS/metrics-server.yaml" | docker exec -i "$NODE" sh -c "cat >$tmp/ms/patch.yaml"
+  printf 'resources: [../base]\npatches: [{path: patch.yaml}]\n' | docker exec -i "$NODE" sh -c "cat >$tmp/ms/kustomization.yaml"
+  kc kustomize "$tmp/ms" | apply || die "applying metrics-server failed; see $LOGS/addons.log"
+}
+
+wait_rollout() {  # wait_rollout NS KIND/NAME
+  kc -n "$1" rollout status "$2" --timeout=240s >>"$LOGS/addons.log" 2>&1 && return 0
+  kc -n "$1" get pods -o wide >&2 || true
+  die "$2 in $1 is not ready after 4 minutes; see $LOGS/addons.log and kubectl -n $1 describe $2"
+}
+
+s0=$(date +%s)
+load_images
+gateway_crds
+if [ -n "$(kc get nodes -l ingress-ready=true -o name 2>/dev/null)" ]; then
+  say "addons: shared Traefik $TRAEFIK_VERSION (IngressClass and GatewayClass traefik)"
+  render "$ADDONS/traefik.yaml" | apply || die "applying Traefik failed; see $LOGS/addons.log"
+else
+  say "addons: no node labelled ingress-ready=true: no shared Traefik (the ingress and gateway labs need it)"
+fi
+say "addons: kube-router $KUBE_ROUTER_VERSION (NetworkPolicy firewall)"
+render "$ADDONS/kube-router.yaml" | apply || die "applying kube-router failed; see $LOGS/addons.log"
+metrics_server
+say "addons: waiting until they serve"
+wait_rollout kube-system daemonset/kube-router
+wait_rollout kube-system deployment/metrics-server
+kc get -n kubelab-system deployment/traefik >/dev/null 2>&1 && wait_rollout kubelab-system deployment/traefik
+kc wait --for=condition=Available --timeout=120s apiservice/v1beta1.metrics.k8s.io >>"$LOGS/addons.log" 2>&1 ||
+  die "the metrics API is not available; see kubectl describe apiservice v1beta1.metrics.k8s.io"
+say "addons: ready in $(( $(date +%s) - s0 ))s"
+echo "addons-install $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
