@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-# group/version -> kinds served by a v1.37 API server (plus metrics.k8s.io, served by the metrics-server add-on).
+# group/version -> kinds served by a v1.37 API server (plus the add-ons' metrics.k8s.io and Gateway API).
 BUILTIN_KINDS: dict[str, frozenset[str]] = {gv: frozenset(kinds.split()) for gv, kinds in {
     "v1": "Binding ComponentStatus ConfigMap Endpoints Event LimitRange Namespace Node PersistentVolume "
           "PersistentVolumeClaim Pod PodTemplate ReplicationController ResourceQuota Secret Service ServiceAccount",
@@ -32,6 +32,10 @@ BUILTIN_KINDS: dict[str, frozenset[str]] = {gv: frozenset(kinds.split()) for gv,
     "authorization.k8s.io/v1": "LocalSubjectAccessReview SelfSubjectAccessReview SelfSubjectRulesReview "
                                "SubjectAccessReview",
     "metrics.k8s.io/v1beta1": "NodeMetrics PodMetrics",
+    # Gateway API v1.4.1 standard channel: CRDs build/addons.sh applies from the pinned module (not in the repo).
+    "gateway.networking.k8s.io/v1": "BackendTLSPolicy GRPCRoute Gateway GatewayClass HTTPRoute",
+    "gateway.networking.k8s.io/v1beta1": "Gateway GatewayClass HTTPRoute ReferenceGrant",
+    "gateway.networking.k8s.io/v1alpha3": "BackendTLSPolicy",
 }.items()}
 
 _IMAGE_REF = re.compile(r'"((?:[a-z0-9.-]+/)+[a-z0-9._-]+:\$\{?([A-Z_]+)\}?)"')
