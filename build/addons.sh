@@ -13,13 +13,14 @@ ADDONS=$REPO_DIR/manifests/cluster/addons
 eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
 KIND=$KIND_BIN/kind
 # kubectl of the control-plane node: matches the cluster, and this machine may have none.
-kc() { docker exec -i "$NODE" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+kc() { docker exec "$NODE" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+kci() { docker exec -i "$NODE" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }  # reads stdin
 # The pins the add-on manifests name.
 render() {
   sed -e "s|\${KUBE_ROUTER_VERSION}|$KUBE_ROUTER_VERSION|g" -e "s|\${METRICS_SERVER_VERSION}|$METRICS_SERVER_VERSION|g" \
       -e "s|\${TRAEFIK_VERSION}|$TRAEFIK_VERSION|g" "$@"
 }
-apply() { kc apply --server-side --force-conflicts --field-manager=kubelab-addons -f - >>"$LOGS/addons.log"; }
+apply() { kci apply --server-side --force-conflicts --field-manager=kubelab-addons -f - >>"$LOGS/addons.log"; }
 modsrc() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }
 
 load_images() {
