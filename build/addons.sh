@@ -48,7 +48,8 @@ metrics_server() {
   say "addons: metrics-server $METRICS_SERVER_VERSION"
   # Rendered with the node's kubectl kustomize: upstream's base plus our patch.
   docker exec "$NODE" rm -rf "$tmp"; docker exec "$NODE" mkdir -p "$tmp/ms"
-  docker cp "$src/manifests/base" "$NODE:$tmp/base" >/dev/null
+  # A tar stream, not `docker cp`: the node's /tmp is a tmpfs that docker cp cannot see.
+  tar -C "$src/manifests" -cf - base | docker exec -i "$NODE" tar -C "$tmp" -xf -
   render "$ADDONS/metrics-server.yaml" | docker exec -i "$NODE" sh -c "cat >$tmp/ms/patch.yaml"
   printf 'resources: [../base]\npatches: [{path: patch.yaml}]\n' | docker exec -i "$NODE" sh -c "cat >$tmp/ms/kustomization.yaml"
   kc kustomize "$tmp/ms" | apply || die "applying metrics-server failed; see $LOGS/addons.log"
