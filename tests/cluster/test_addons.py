@@ -51,7 +51,7 @@ def running_ips(core: client.CoreV1Api, ns: str, names: list[str]) -> dict[str, 
         pods = {p.metadata.name: p for p in core.list_namespaced_pod(ns).items}
         return {n: pods[n].status.pod_ip for n in names
                 if n in pods and pods[n].status.phase == "Running" and pods[n].status.pod_ip}
-    return eventually(probe, lambda got: len(got) == len(names), f"pods {names} Running in {ns}", 120)
+    return eventually(probe, lambda got: len(got) == len(names), f"pods {names} Running in {ns}", 300)
 
 
 def fetch(core: client.CoreV1Api, ns: str, pod: str, ip: str) -> str:
