@@ -55,7 +55,7 @@ def running_ips(core: client.CoreV1Api, ns: str, names: list[str]) -> dict[str, 
 
 
 def fetch(core: client.CoreV1Api, ns: str, pod: str, ip: str) -> str:
-    """What `wget` from pod gets from ip:8080/hostname, or 'blocked' when nothing answers in 3s (timeout: this busybox wget crashes with -T)."""
+    """What `wget` from pod gets from ip:8080/hostname, or 'blocked' after 3s (`timeout`: busybox wget -T crashes)."""
     out = stream(core.connect_get_namespaced_pod_exec, pod, ns, stderr=True, stdin=False, stdout=True, tty=False,
                  command=["sh", "-c", f"timeout 3 wget -q -O - http://{ip}:8080/hostname || echo blocked"])
     return out.strip().splitlines()[-1] if out.strip() else ""
