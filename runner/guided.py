@@ -18,7 +18,7 @@ from runner.engine import Outcome, Session
 from runner.fit import wrap_command
 from runner.i18n import msg
 from runner.placeholders import substitute
-from runner.progress import LabProgress, ProgressStore
+from runner.progress import LabProgress, ProgressStore, record_failure
 from runner.render import Out, live_group
 from runner.schema import Observe, Step, Text
 
@@ -217,8 +217,7 @@ def run_guided(out: Out, sess: Session, store: ProgressStore, lang: str, start: 
                 for s in samplers.values():
                     s.stop()
                 samplers = sess.start_samplers(step)
-            prog.failures += 1
-            prog.last_failure = next(o.result.summary for o in outs if not o.result.ok)
+            record_failure(prog, step.id, next(o.result.summary for o in outs if not o.result.ok))
             reveal_hint(out, sess, step, prog, lang, shown, outs)
             store.put(lab.id, prog)
         for s in samplers.values():

@@ -27,18 +27,22 @@ class LabProgress:
     # for the instructor board (workshop mode): when, how long on this step, why it fails
     updated: float | None = None            # epoch seconds of the last write
     step_started: float | None = None       # when the learner reached the current step
-    failures: int = 0                       # failed checks on the current step
-    last_failure: str | None = None         # the failing check's one-line reason
+    failures: dict[str, int] = field(default_factory=dict)        # step id -> failed checks
+    last_failure: dict[str, str] = field(default_factory=dict)    # step id -> the failing check's one-line reason
 
 
 def stamp(old: LabProgress, new: LabProgress, now: float) -> LabProgress:
-    """Timestamps and per-step counters follow the step: a new step starts its clock and clears failures."""
+    """The time of the write, and a fresh clock whenever the learner reaches another step."""
     new.updated = now
     if new.step != old.step or new.step_started is None:
         new.step_started = now
-        if new.step != old.step:
-            new.failures, new.last_failure = 0, None
     return new
+
+
+def record_failure(p: LabProgress, step: str, reason: str | None) -> None:
+    p.failures[step] = p.failures.get(step, 0) + 1
+    if reason:
+        p.last_failure[step] = reason
 
 
 def after_check(p: LabProgress, step_ids: list[str], step: str, ok: bool, reason: str | None) -> LabProgress:
@@ -50,8 +54,7 @@ def after_check(p: LabProgress, step_ids: list[str], step: str, ok: bool, reason
         p.step, p.finished = (step_ids[nxt], False) if nxt < len(step_ids) else (None, True)
     else:
         p.step = p.step or step
-        p.failures += 1
-        p.last_failure = reason
+        record_failure(p, step, reason)
     return p
 
 
@@ -71,10 +74,10 @@ def entry(raw: Any) -> LabProgress:
     for key in ("updated", "step_started"):
         if isinstance(raw.get(key), (int, float)) and not isinstance(raw.get(key), bool):
             setattr(p, key, float(raw[key]))
-    if isinstance(raw.get("failures"), int) and not isinstance(raw.get("failures"), bool):
-        p.failures = raw["failures"]
-    if isinstance(raw.get("last_failure"), str):
-        p.last_failure = raw["last_failure"]
+    if isinstance(raw.get("failures"), dict):
+        p.failures = {k: v for k, v in raw["failures"].items() if isinstance(v, int) and not isinstance(v, bool)}
+    if isinstance(raw.get("last_failure"), dict):
+        p.last_failure = {k: v for k, v in raw["last_failure"].items() if isinstance(v, str)}
     return p
 
 

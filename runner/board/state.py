@@ -39,15 +39,16 @@ def cell(info: LabInfo, p: LabProgress | None, now: float) -> Cell:
     for s in p.completed:
         if s in c.steps:
             c.steps[s] = "done"
-    c.hints, c.failures, c.last_failure, c.updated = sum(p.hints.values()), p.failures, p.last_failure, p.updated
+    c.hints, c.updated = sum(p.hints.values()), p.updated
     if p.finished or (c.steps and all(v == "done" for v in c.steps.values())):
         c.state = "done"
         return c
     c.current = p.step
+    c.failures, c.last_failure = p.failures.get(p.step or "", 0), p.last_failure.get(p.step or "")
     if p.step in c.steps and c.steps[p.step] != "done":
         c.steps[p.step] = "current"
     c.seconds_on_step = int(now - p.step_started) if p.step_started else None
-    stuck = (c.seconds_on_step or 0) >= STUCK_SECONDS or p.failures >= STUCK_FAILURES
+    stuck = (c.seconds_on_step or 0) >= STUCK_SECONDS or c.failures >= STUCK_FAILURES
     c.state = "stuck" if stuck else ("active" if p.step or p.completed else "todo")
     return c
 
