@@ -53,20 +53,30 @@ def apply_docs(kube: Kube, docs: list[dict[str, Any]], namespace: str, lab_id: s
 def ensure_namespace(kube: Kube, namespace: str, lab_id: str, timeout: float = 120.0) -> None:
     """Create (SSA) the lab namespace; if a previous reset is still deleting it, wait for that first."""
     res = kube.resource("v1", "Namespace")
+    labels = {LAB_LABEL: lab_id, NS_LABEL: namespace}
     deadline = time.monotonic() + timeout
     while True:
         try:
             ns = call(res.get, name=namespace)
             if not ns.metadata.get("deletionTimestamp"):
+                # already ours (an earlier step, or provisioned by `kubelab workshop up` for a learner
+                # who may not write namespaces): nothing to write
+                if all((ns.metadata.labels or {}).get(k) == v for k, v in labels.items()):
+                    return
                 break
         except NotFoundError:
             break
         if time.monotonic() > deadline:
             raise TimeoutError(f"namespace {namespace} is still terminating after {timeout:.0f}s")
         time.sleep(0.5)  # a terminating namespace has no watchable "done" other than NotFound; short poll
-    call(kube.dyn.server_side_apply, res, name=namespace, field_manager=FIELD_MANAGER, force_conflicts=True,
-         body={"apiVersion": "v1", "kind": "Namespace",
-               "metadata": {"name": namespace, "labels": {LAB_LABEL: lab_id, NS_LABEL: namespace}}})
+    try:
+        call(kube.dyn.server_side_apply, res, name=namespace, field_manager=FIELD_MANAGER, force_conflicts=True,
+             body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}})
+    except Exception as e:
+        if status_of(e) == 403:
+            raise PermissionError(f"namespace {namespace} is not there and your account may not create it: "
+                                  "ask the instructor to run `kubelab workshop up` again for you") from None
+        raise
 
 
 def namespace_active(kube: Kube, namespace: str) -> bool:
