@@ -77,6 +77,26 @@ def ensure_namespace(kube: Kube, namespace: str, lab_id: str, timeout: float = 1
             raise PermissionError(f"namespace {namespace} is not there and your account may not create it: "
                                   "ask the instructor to run `kubelab workshop up` again for you") from None
         raise
+    _wait_default_service_account(kube, namespace, deadline)
+
+
+def _wait_default_service_account(kube: Kube, namespace: str, deadline: float) -> None:
+    """Pods are refused ("serviceaccount default not found") until a controller adds it to a new namespace:
+    usually milliseconds, much longer on a busy control plane."""
+    res = kube.resource("v1", "ServiceAccount")
+    while True:
+        try:
+            call(res.get, name="default", namespace=namespace)
+            return
+        except NotFoundError:
+            pass
+        except Exception as e:  # noqa: BLE001 - an account that may not read service accounts: pods will tell
+            if status_of(e) == 403:
+                return
+            raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"namespace {namespace} has no default ServiceAccount yet: is kube-controller-manager running?")
+        time.sleep(0.1)
 
 
 def namespace_active(kube: Kube, namespace: str) -> bool:
