@@ -49,17 +49,48 @@ render_config() {
   echo "$out"
 }
 
+KC="kubectl --kubeconfig /etc/kubernetes/admin.conf"
+kc() { docker exec "$NAME-control-plane" $KC "$@"; }
+
+# routing_broken: prints the nodes from which a ClusterIP gets no answer (the kubernetes Service over
+# HTTPS, the DNS Service on TCP 53), i.e. where kube-proxy's rules are missing or stale; a node's own
+# traffic to a ClusterIP goes through the same kube-proxy rules as its pods'. Each probe is bounded (3s).
+routing_broken() {
+  local kip dip n
+  kip=$(kc get svc kubernetes -o jsonpath='{.spec.clusterIP}' 2>/dev/null) &&
+    dip=$(kc -n kube-system get svc kube-dns -o jsonpath='{.spec.clusterIP}' 2>/dev/null) ||
+    { echo "(API unreachable)"; return; }
+  for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
+    docker exec "$n" bash -c "code=\$(curl -sk -m 3 -o /dev/null -w '%{http_code}' https://$kip/readyz);
+      [[ \$code == [1-5]?? ]] && timeout 3 bash -c '</dev/tcp/$dip/53'" >/dev/null 2>&1 || echo "$n" &
+  done | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# repair_routing NODES: restart kube-proxy on those nodes and wait (60s at most) for their routing.
+repair_routing() {
+  local n bad
+  say "Service routing broken on node(s) $1 (ClusterIPs get no answer): restarting kube-proxy there"
+  for n in $1; do kc -n kube-system delete pod -l k8s-app=kube-proxy --field-selector "spec.nodeName=$n" >/dev/null 2>&1 || true; done
+  kc -n kube-system rollout status ds/kube-proxy --timeout=60s >/dev/null 2>&1 || true
+  for _ in $(seq 30); do
+    bad=$(routing_broken); [ -z "$bad" ] && { say "Service routing repaired"; return 0; }
+    sleep 2
+  done
+  say "Service routing still broken on node(s) $bad after restarting kube-proxy"
+  return 1
+}
+
 wait_ready() {
-  local kc="kubectl --kubeconfig /etc/kubernetes/admin.conf"
   for _ in $(seq 180); do
-    if docker exec "$NAME-control-plane" $kc wait --for=condition=Ready nodes --all --timeout=1s >/dev/null 2>&1 &&
-       docker exec "$NAME-control-plane" $kc -n kube-system rollout status deploy/coredns --timeout=1s >/dev/null 2>&1; then
+    if kc wait --for=condition=Ready nodes --all --timeout=1s >/dev/null 2>&1 &&
+       kc -n kube-system rollout status deploy/coredns --timeout=1s >/dev/null 2>&1 &&
+       [ -z "$(routing_broken)" ]; then
       return 0
     fi
     sleep 2
   done
-  docker exec "$NAME-control-plane" $kc get nodes,pods -A -o wide >&2 || true
-  die "nodes or CoreDNS not ready after 6 minutes; see above, and 'kind export logs --name $NAME'"
+  kc get nodes,pods -A -o wide >&2 || true
+  die "nodes, CoreDNS or Service routing not ready after 6 minutes (broken on: $(routing_broken)); see above, and 'kind export logs --name $NAME'"
 }
 
 # The directories whose image archives `up` loads into the cluster (also what a bundle exports).
@@ -92,7 +123,8 @@ publish() {
 up() {
   bash "$BUILD_DIR/docker.sh"
   KIND=$(kind_bin)
-  if healthy; then
+  local bad=""
+  if healthy && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
     say "reusing healthy cluster $NAME"
   else
     if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
@@ -104,7 +136,7 @@ up() {
     say "creating cluster $NAME (log: $LOGS/kind.log)"
     "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain >"$LOGS/kind.log" 2>&1 ||
       { tail -n 30 "$LOGS/kind.log" >&2; die "kind create failed; full log: $LOGS/kind.log; node logs: kind export logs --name $NAME"; }
-    say "waiting for nodes and CoreDNS"
+    say "waiting for nodes, CoreDNS and Service routing"
     wait_ready
     say "cluster created in $(( $(date +%s) - s0 ))s"
     echo "cluster-create $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
@@ -120,10 +152,12 @@ case "${1:-}" in
     KIND=$(kind_bin); "$KIND" delete cluster --name "$NAME" && rm -f "$KUBECONFIG_OUT"; say "cluster $NAME deleted" ;;
   status)
     KIND=$(kind_bin)
-    if healthy; then
-      docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o wide
-      say "cluster $NAME healthy; kubeconfig: $KUBECONFIG_OUT"
-    else say "cluster $NAME is not running (kubelab cluster up, or make cluster in a checkout)"; exit 1; fi ;;
+    if ! healthy; then say "cluster $NAME is not running (kubelab cluster up, or make cluster in a checkout)"; exit 1; fi
+    kc get nodes -o wide
+    bad=$(routing_broken)
+    # Exit 3: running, but Service routing is broken (kubelab cluster status then tells what exactly).
+    if [ -n "$bad" ]; then say "cluster $NAME: Service routing BROKEN on node(s) $bad (repair: make cluster)"; exit 3; fi
+    say "cluster $NAME healthy, Service routing works on every node; kubeconfig: $KUBECONFIG_OUT" ;;
   image-dirs) image_dirs ;;
   *) die "usage: cluster.sh up|down|status|image-dirs" ;;
 esac

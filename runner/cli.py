@@ -158,6 +158,7 @@ def run(ctx: typer.Context, lab: str, step: str | None = typer.Option(None, "--s
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     start = _step_id(loaded, step, c) if step else None
+    _health_gate(c)
     sess = Session(c.kube(), loaded, c.learner)
     try:
         raise typer.Exit(run_guided(c.out, sess, c.store(), c.lang, start, check_wait))
@@ -327,6 +328,7 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
             c.out.err(f"kubelab verify: no labs in {labs_dir()} (run where labs/ is, or give --labs-dir)")
             raise typer.Exit(2)
     kube = c.kube()
+    _health_gate(c)
 
     def on_step(lab_id: str, rep: StepReport) -> None:
         style = {"passed": "green", "failed": "red", "declared": "yellow"}[rep.status]
@@ -424,9 +426,22 @@ def cluster_down() -> None:
 
 
 @cluster_app.command("status")
-def cluster_status() -> None:
-    """Is the cluster healthy? Nodes and the kubeconfig path."""
-    raise typer.Exit(subprocess.call(_cluster_cmd("status")))
+def cluster_status(ctx: typer.Context) -> None:
+    """Is the cluster healthy? Nodes, the kubeconfig path, and whether Service routing and DNS work from a
+    pod on every node (what is broken and how to repair it)."""
+    rc = subprocess.call(_cluster_cmd("status"))
+    if rc not in (0, 3):   # 3: running, but Service routing broken: the check below says what exactly
+        raise typer.Exit(rc)
+    from runner.health_view import show_health
+    c: Ctx = ctx.obj
+    raise typer.Exit(0 if show_health(c.out, c.kube()) else 1)
+
+
+def _health_gate(c: Ctx) -> None:
+    """verify and run start only on a cluster whose Service routing works (a good result is cached)."""
+    from runner.health_view import gate
+    if not gate(c.out, c.kube()):
+        raise typer.Exit(3)
 
 
 def main() -> None:

@@ -1,0 +1,135 @@
+"""Pure logic of the Service routing health check: what each probe pod runs, how its output reads,
+and what the results say is broken. The cluster side is runner/cluster/health.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PROBE_SECONDS = 3          # bound on each probe inside the pod; the probes run at the same time
+REPAIR = "repair: make cluster (restarts kube-proxy, or recreates the cluster when that is not enough)"
+MARK = "@@kubelab-probe"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One probe. kind "http": any HTTP answer from url counts (the request got through);
+    kind "dns": nslookup of `name` must answer with `expect`."""
+    name: str
+    kind: str
+    url: str = ""
+    lookup: str = ""
+    server: str = ""
+    expect: str = ""
+    what: str = ""          # for messages: "ClusterIP 10.96.0.1:443 (Service default/kubernetes)"
+
+
+@dataclass
+class ProbeResult:
+    target: Target
+    ok: bool
+    detail: str
+
+
+@dataclass
+class NodeReport:
+    node: str
+    pod: str | None
+    results: list[ProbeResult] = field(default_factory=list)
+    error: str = ""          # no probe pod on the node, exec failed...
+
+    def result(self, name: str) -> ProbeResult | None:
+        return next((r for r in self.results if r.target.name == name), None)
+
+
+def probe_command(t: Target, seconds: int = PROBE_SECONDS) -> str:
+    # busybox wget's own -T crashes the static build: `timeout` bounds it (as in probes.py).
+    if t.kind == "http":
+        tls = " --no-check-certificate" if t.url.startswith("https") else ""
+        return f"timeout {seconds} wget -S -O -{tls} '{t.url}'"
+    if t.kind == "dns":
+        return f"timeout {seconds} nslookup '{t.lookup}' {t.server}".rstrip()
+    raise ValueError(f"unknown probe kind {t.kind!r}")
+
+
+def probe_script(targets: list[Target], seconds: int = PROBE_SECONDS) -> str:
+    """One sh script running every probe at once, so a broken node answers in `seconds`, not their sum."""
+    lines = ['d=$(mktemp -d)']
+    for i, t in enumerate(targets):
+        lines.append(f"( {probe_command(t, seconds)} >$d/{i}.out 2>$d/{i}.err; echo $? >$d/{i}.rc ) &")
+    lines.append("wait")
+    for i, t in enumerate(targets):
+        lines.append(f'echo "{MARK} {t.name} $(cat $d/{i}.rc)"; head -c 2000 $d/{i}.err; head -c 2000 $d/{i}.out')
+    lines.append('rm -rf "$d"')
+    return "\n".join(lines)
+
+
+def parse_output(stdout: str, targets: list[Target]) -> list[ProbeResult]:
+    sections: dict[str, tuple[int | None, list[str]]] = {}
+    current = None
+    for line in stdout.splitlines():
+        if line.startswith(MARK + " "):
+            parts = line.split()
+            current = parts[1] if len(parts) > 1 else "?"
+            rc = int(parts[2]) if len(parts) > 2 and parts[2].lstrip("-").isdigit() else None
+            sections[current] = (rc, [])
+        elif current is not None:
+            sections[current][1].append(line)
+    return [judge(t, *sections.get(t.name, (None, ["no output from the probe"]))) for t in targets]
+
+
+def judge(t: Target, rc: int | None, lines: list[str]) -> ProbeResult:
+    text = "\n".join(lines)
+    if t.kind == "http":
+        status = next((s.split()[1] for s in (x.strip() for x in lines) if s.startswith("HTTP/") and len(s.split()) > 1), None)
+        if status:
+            return ProbeResult(t, True, f"HTTP {status}")
+        return ProbeResult(t, False, failure(rc, lines))
+    if t.expect and t.expect in text and rc == 0:
+        return ProbeResult(t, True, f"{t.lookup} -> {t.expect}")
+    return ProbeResult(t, False, failure(rc, lines) if rc != 0 else f"answer lacks {t.expect}: {one_line(text)}")
+
+
+def failure(rc: int | None, lines: list[str]) -> str:
+    if rc in (124, 143):
+        return f"no answer within {PROBE_SECONDS}s"
+    msg = next((x.strip() for x in lines if "can't connect" in x or "refused" in x or "timed out" in x
+                or "NXDOMAIN" in x or "server can't" in x or x.startswith(("wget:", "nslookup:", ";;"))), "")
+    return msg or (one_line("\n".join(lines)) or f"exit code {rc}")
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    s = " ".join(text.split())
+    return s if len(s) <= limit else s[:limit - 1] + "…"
+
+
+@dataclass
+class HealthReport:
+    nodes: list[NodeReport]
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def diagnose(nodes: list[NodeReport]) -> list[str]:
+    """One line per broken thing, naming the node, what failed and what that points to."""
+    out = []
+    for n in nodes:
+        if n.error:
+            out.append(f"node {n.node}: cannot probe: {n.error}")
+            continue
+        svc, ep, dns = n.result("clusterip"), n.result("endpoint"), n.result("dns")
+        if svc and not svc.ok:
+            if ep and ep.ok:
+                out.append(f"node {n.node}: Service routing broken: a pod there gets no answer from "
+                           f"{svc.target.what} ({svc.detail}), though its endpoint {ep.target.what} answers: "
+                           "kube-proxy's rules on this node are missing or stale")
+            else:
+                why = f"; its endpoint {ep.target.what} does not answer either ({ep.detail})" if ep else ""
+                out.append(f"node {n.node}: pod network broken: no answer from {svc.target.what} "
+                           f"({svc.detail}){why}")
+        if dns and not dns.ok:
+            out.append(f"node {n.node}: DNS broken: lookup of {dns.target.lookup} via {dns.target.what} "
+                       f"failed ({dns.detail})")
+    return out

@@ -1,0 +1,120 @@
+"""The Service routing health check's pure parts: the probe script, reading busybox output, the diagnosis,
+the cache of a good result. The probes themselves run against the live cluster (tests/cluster/test_health.py)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runner.cluster.health import recently_good, remember_good
+from runner.health_logic import MARK, NodeReport, ProbeResult, Target, diagnose, judge, parse_output, probe_script
+
+SVC = Target("clusterip", "http", url="https://10.96.0.1:443/readyz", what="ClusterIP 10.96.0.1:443 (Service default/kubernetes)")
+EP = Target("endpoint", "http", url="https://172.18.0.3:6443/readyz", what="172.18.0.3:6443")
+DNS = Target("dns", "dns", lookup="kubernetes.default.svc.cluster.local", server="10.96.0.10", expect="10.96.0.1",
+             what="ClusterIP 10.96.0.10:53 (Service kube-system/kube-dns)")
+TARGETS = [SVC, EP, DNS]
+
+# busybox 1.35 output as seen in the probe pods (wget -S headers on stderr, nslookup answer on stdout).
+OK_OUTPUT = f"""{MARK} clusterip 0
+Connecting to 10.96.0.1:443 (10.96.0.1:443)
+  HTTP/1.1 200 OK
+  Content-Type: text/plain; charset=utf-8
+ok
+{MARK} endpoint 0
+  HTTP/1.1 200 OK
+ok
+{MARK} dns 0
+Server:\t\t10.96.0.10
+Address:\t10.96.0.10:53
+
+Name:\tkubernetes.default.svc.cluster.local
+Address: 10.96.0.1
+"""
+ROUTING_BROKEN = f"""{MARK} clusterip 143
+Connecting to 10.96.0.1:443 (10.96.0.1:443)
+{MARK} endpoint 0
+  HTTP/1.1 200 OK
+ok
+{MARK} dns 1
+;; connection timed out; no servers could be reached
+"""
+
+
+def test_healthy_output_reads_as_ok() -> None:
+    rs = parse_output(OK_OUTPUT, TARGETS)
+    assert [(r.target.name, r.ok) for r in rs] == [("clusterip", True), ("endpoint", True), ("dns", True)]
+    assert rs[0].detail == "HTTP 200"
+    assert diagnose([NodeReport("n1", "p", rs)]) == []
+
+
+def test_any_http_answer_counts_but_no_answer_does_not() -> None:
+    assert judge(SVC, 1, ["  HTTP/1.1 401 Unauthorized", "wget: server returned error: HTTP/1.1 401"]).ok
+    r = judge(SVC, 1, ["Connecting to 10.96.0.1:443 (10.96.0.1:443)",
+                       "wget: can't connect to remote host (10.96.0.1): Connection refused"])
+    assert not r.ok and "Connection refused" in r.detail
+    assert judge(SVC, 143, ["Connecting to 10.96.0.1:443"]).detail == "no answer within 3s"
+
+
+def test_dns_answer_must_name_the_expected_address() -> None:
+    assert not judge(DNS, 0, ["Name: kubernetes.default.svc.cluster.local", "Address: 10.96.0.99"]).ok
+    assert not judge(DNS, 1, ["** server can't find kubernetes.default.svc.cluster.local: NXDOMAIN"]).ok
+
+
+def test_missing_section_is_a_failure() -> None:
+    rs = parse_output(f"{MARK} clusterip 0\n  HTTP/1.1 200 OK\n", TARGETS)
+    assert [r.ok for r in rs] == [True, False, False]
+
+
+def test_diagnosis_names_node_and_cause() -> None:
+    nodes = [NodeReport("kubelab-control-plane", "p1", parse_output(OK_OUTPUT, TARGETS)),
+             NodeReport("kubelab-worker", "p2", parse_output(ROUTING_BROKEN, TARGETS))]
+    problems = diagnose(nodes)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("node kubelab-worker: Service routing broken")
+    assert "kube-proxy" in problems[0] and "10.96.0.1:443" in problems[0] and "no answer within 3s" in problems[0]
+    assert problems[1].startswith("node kubelab-worker: DNS broken")
+
+
+def test_pod_network_broken_when_endpoint_fails_too() -> None:
+    bad = [ProbeResult(SVC, False, "no answer within 3s"), ProbeResult(EP, False, "no answer within 3s"),
+           ProbeResult(DNS, True, "")]
+    (p,) = diagnose([NodeReport("w", "p", bad)])
+    assert p.startswith("node w: pod network broken") and "172.18.0.3:6443" in p
+    assert diagnose([NodeReport("w", None, error="node is NotReady")]) == ["node w: cannot probe: node is NotReady"]
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX sh")
+def test_probe_script_runs_probes_at_once_and_bounds_them(tmp_path: Path) -> None:
+    """The script under a real sh, with wget/nslookup stand-ins that hang: it ends in ~the bound, not the sum."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name in ("wget", "nslookup"):
+        (bindir / name).write_text("#!/bin/sh\nsleep 30\n")
+        (bindir / name).chmod(0o755)
+    script = probe_script(TARGETS, seconds=1)
+    import time
+    t0 = time.monotonic()
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=20,
+                         env={"PATH": f"{bindir}:/usr/bin:/bin"}).stdout
+    took = time.monotonic() - t0
+    assert took < 2.5, took
+    rs = parse_output(out, TARGETS)
+    assert [r.ok for r in rs] == [False, False, False]
+    assert all(r.detail == "no answer within 3s" or "exit code" in r.detail for r in rs), [r.detail for r in rs]
+
+
+def test_good_result_cache_expires(tmp_path: Path) -> None:
+    f = tmp_path / "h" / "x.json"
+    assert not recently_good(f, 300, 1000.0)
+    remember_good(f, 1000.0)
+    assert recently_good(f, 300, 1200.0)
+    assert not recently_good(f, 300, 1301.0)
+    assert not recently_good(f, 300, 900.0)     # a clock gone backwards does not count as recent
+    f.write_text(json.dumps({"ok": True, "at": "garbage"}))
+    assert not recently_good(f, 300, 1000.0)
+    f.write_text("[1, 2")
+    assert not recently_good(f, 300, 1000.0)
