@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runner.cluster.client import connect, describe_error  # noqa: E402
+from runner.cluster.client import cluster_kubeconfig, connect, describe_error  # noqa: E402
 from runner.cluster.health import check  # noqa: E402
 from runner.loader import find_lab, load_all  # noqa: E402
 from runner.verify import verify_lab  # noqa: E402
@@ -129,8 +129,8 @@ def run_round(kube: Any, labs: list[Any], learner: str, parallel: int) -> list[d
 
 
 def soak(args: argparse.Namespace) -> Path:
-    kubeconfig = str(Path.home() / ".cache" / "kubelab" / ("kubeconfig" if args.cluster == "kubelab"
-                                                           else f"kubeconfig-{args.cluster}"))
+    default = cluster_kubeconfig()
+    kubeconfig = str(default if args.cluster == "kubelab" else default.parent / f"kubeconfig-{args.cluster}")
     kube = connect(args.kubeconfig or kubeconfig, args.context)
     labs = [find_lab(x) for x in args.labs] if args.labs else load_all()[0]
     out = Path(args.out or ROOT / "build-results" / f"soak-{time.strftime('%Y%m%d-%H%M%S')}")

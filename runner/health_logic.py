@@ -2,6 +2,7 @@
 and what the results say is broken. The cluster side is runner/cluster/health.py."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 PROBE_SECONDS = 3          # bound on each probe inside the pod; the probes run at the same time
@@ -83,7 +84,8 @@ def judge(t: Target, rc: int | None, lines: list[str]) -> ProbeResult:
         if status:
             return ProbeResult(t, True, f"HTTP {status}")
         return ProbeResult(t, False, failure(rc, lines))
-    if t.expect and t.expect in text and rc == 0:
+    answer = text.split("Name:", 1)[1] if "Name:" in text else ""    # not the "Server:" lines
+    if rc == 0 and re.search(rf"(?<![\d.]){re.escape(t.expect)}(?![\d.])", answer):
         return ProbeResult(t, True, f"{t.lookup} -> {t.expect}")
     return ProbeResult(t, False, failure(rc, lines) if rc != 0 else f"answer lacks {t.expect}: {one_line(text)}")
 

@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from runner.cluster.client import Kube, call, describe_error
+from kubernetes.dynamic.exceptions import NotFoundError
+
+from runner.cluster.client import Kube, call, cluster_kubeconfig, describe_error
 from runner.cluster.probes import CLIENT_IMAGE, pod_exec
 from runner.health_logic import (PROBE_SECONDS, HealthReport, NodeReport, Target, diagnose, parse_output,
                                  probe_script)
@@ -62,10 +64,21 @@ def probe_pods(kube: Kube) -> dict[str, str]:
             if p.status.phase == "Running" and p.spec.node_name and not p.metadata.deletion_timestamp}
 
 
+def daemonset_exists(kube: Kube) -> bool:
+    try:
+        call(kube.dyn.get, kube.resource("apps/v1", "DaemonSet"), name=NAME, namespace=NAMESPACE)
+        return True
+    except NotFoundError:
+        return False
+
+
 def wait_probe_pods(kube: Kube, nodes: list[str], wait: float, progress: Callable[[str], None]) -> dict[str, str]:
+    """Probe pods by node; the first use creates them (wait up to `wait`), later a missing one gets 10s."""
     pods = probe_pods(kube)
     if all(n in pods for n in nodes):
         return pods
+    if daemonset_exists(kube):
+        wait = min(wait, 10.0)
     ensure_daemonset(kube)
     deadline = time.monotonic() + wait
     progress(f"starting health probe pods on {len(nodes)} node(s) (namespace {NAMESPACE})")
@@ -109,8 +122,8 @@ def check(kube: Kube, progress: Callable[[str], None] = lambda _: None, start_wa
     pods = wait_probe_pods(kube, ready, start_wait, progress)
     ts = targets(kube)
     reports = [NodeReport(n, None, error="node is NotReady") for n in sorted(states) if not states[n]]
-    reports += [NodeReport(n, None, error=f"no Running probe pod after {start_wait:.0f}s (kubectl -n {NAMESPACE} "
-                           "get pods -o wide)") for n in ready if n not in pods]
+    reports += [NodeReport(n, None, error=f"no Running probe pod (kubectl -n {NAMESPACE} get pods -o wide)")
+                for n in ready if n not in pods]
     with ThreadPoolExecutor(max_workers=max(1, len(pods))) as pool:
         reports += list(pool.map(lambda n: probe_node(kube, n, pods[n], ts), [n for n in ready if n in pods]))
     reports.sort(key=lambda r: r.node)
@@ -118,7 +131,7 @@ def check(kube: Kube, progress: Callable[[str], None] = lambda _: None, start_wa
 
 
 def cache_file(kube: Kube) -> Path:
-    base = Path(os.environ.get("KUBELAB_CACHE") or Path.home() / ".cache" / "kubelab")
+    base = cluster_kubeconfig().parent          # kubelab's cache folder
     key = hashlib.sha256(f"{kube.cfg.host}|{kube.context}".encode()).hexdigest()[:16]
     return base / "health" / f"{key}.json"
 

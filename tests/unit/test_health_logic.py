@@ -61,6 +61,8 @@ def test_any_http_answer_counts_but_no_answer_does_not() -> None:
 
 def test_dns_answer_must_name_the_expected_address() -> None:
     assert not judge(DNS, 0, ["Name: kubernetes.default.svc.cluster.local", "Address: 10.96.0.99"]).ok
+    # the server's own address (10.96.0.10) must not pass for the answer 10.96.0.1
+    assert not judge(DNS, 0, ["Server:\t10.96.0.10", "Address:\t10.96.0.10:53", "", "Name: x", "Address: 10.96.0.11"]).ok
     assert not judge(DNS, 1, ["** server can't find kubernetes.default.svc.cluster.local: NXDOMAIN"]).ok
 
 
