@@ -3,7 +3,7 @@
 its cause and, every minute, kube-proxy's Service map size on each node.
 
   .venv/bin/python benchmarks/soak.py [--hours 4] [--cluster kubelab] [--learner soak] [--parallel 2]
-                                      [--pause 0] [--sample 60] [--out DIR] [labs...]
+                                      [--pause 0] [--sample 60] [--resync-every S] [--out DIR] [labs...]
   .venv/bin/python benchmarks/soak.py --summary DIR      # figures of a finished or running soak
 
 Each round: the Service routing health check (runner/cluster/health.py), then `verify` of the labs.
@@ -107,6 +107,28 @@ def sampler(cluster: str, kube: Any, every: float, path: Path, stop: threading.E
         stop.wait(every)
 
 
+ZONE = "topology.kubernetes.io/zone"
+
+
+def set_zone(kube: Any, value: str | None) -> None:
+    """A change of a node's zone label makes kube-proxy resync fully (OnTopologyChange): the hourly event
+    that used to empty its Service map, on demand. None removes the label."""
+    for n in kube.core.list_node().items:
+        kube.core.patch_node(n.metadata.name, {"metadata": {"labels": {ZONE: value}}})
+
+
+def resyncer(kube: Any, every: float, path: Path, stop: threading.Event, t0: float) -> None:
+    n = 0
+    while not stop.wait(every):
+        n += 1
+        try:
+            set_zone(kube, f"soak-{n % 2}")
+            with path.open("a") as f:
+                f.write(json.dumps({"t": round(time.time() - t0, 1), "forced_full_sync": n}) + "\n")
+        except Exception as e:  # noqa: BLE001 - reported, the soak goes on
+            print(f"  could not relabel nodes: {describe_error(e)}", flush=True)
+
+
 def health_record(kube: Any) -> dict[str, Any]:
     try:
         rep = check(kube, start_wait=90)
@@ -136,12 +158,16 @@ def soak(args: argparse.Namespace) -> Path:
     out = Path(args.out or ROOT / "build-results" / f"soak-{time.strftime('%Y%m%d-%H%M%S')}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "meta.json").write_text(json.dumps({"cluster": args.cluster, "hours": args.hours, "labs": [x.id for x in labs],
-                                               "parallel": args.parallel, "sample": args.sample, "started": time.strftime("%FT%TZ", time.gmtime())}))
+                                               "parallel": args.parallel, "sample": args.sample,
+                                               "resync_every": args.resync_every, "started": time.strftime("%FT%TZ", time.gmtime())}))
     t0 = time.time()
     stop = threading.Event()
     th = threading.Thread(target=sampler, args=(args.cluster, kube, args.sample, out / "samples.jsonl", stop, t0),
                           daemon=True)
     th.start()
+    if args.resync_every:
+        threading.Thread(target=resyncer, args=(kube, args.resync_every, out / "resyncs.jsonl", stop, t0),
+                         daemon=True).start()
     print(f"soak of {len(labs)} labs on cluster {args.cluster} for {args.hours}h; records in {out}", flush=True)
     rnd = 0
     try:
@@ -172,6 +198,8 @@ def soak(args: argparse.Namespace) -> Path:
     finally:
         stop.set()
         th.join(timeout=30)
+        if args.resync_every:
+            set_zone(kube, None)
     return out
 
 
@@ -204,7 +232,9 @@ def summary(out: Path) -> str:
     for r in broken[:10]:
         lines.append(f"  round {r['round']} at {hms(r['t'])}: {'; '.join(r['health_before']['problems'])[:300]}")
     nodes = sorted({n for s in samples for n in s["nodes"]})
-    lines.append(f"service-ips samples: {len(samples)} (every ~{meta.get('sample', 60)}s)")
+    resyncs = len((out / "resyncs.jsonl").read_text().splitlines()) if (out / "resyncs.jsonl").exists() else 0
+    lines.append(f"service-ips samples: {len(samples)} (every ~{meta.get('sample', 60)}s); "
+                 f"full resyncs forced by relabelling the nodes: {resyncs}")
     for n in nodes:
         vals = [s["nodes"][n] for s in samples if n in s["nodes"]]
         sizes = [v["map_size"] for v in vals if v["map_size"] is not None]
@@ -235,12 +265,16 @@ def main() -> None:
     p.add_argument("--parallel", type=int, default=2, help="labs verified at the same time")
     p.add_argument("--pause", type=float, default=0.0, help="seconds between rounds (spares a shared machine)")
     p.add_argument("--sample", type=float, default=60.0, help="seconds between Service map samples")
+    p.add_argument("--resync-every", type=float, default=0.0, metavar="SECONDS",
+                   help="force kube-proxy's full resync this often by relabelling the nodes' zone (0: only its "
+                        "own hourly one); not for a cluster others use")
     p.add_argument("--out", default=None)
     p.add_argument("--summary", metavar="DIR", default=None, help="print the figures of a soak's records and exit")
     args = p.parse_args()
     if not 0 < args.hours <= 48 or not 1 <= args.parallel <= 16 or not 1 <= args.sample <= 3600 \
-            or not 0 <= args.pause <= 3600:
-        p.error("--hours in (0, 48], --parallel in [1, 16], --sample in [1, 3600], --pause in [0, 3600]")
+            or not 0 <= args.pause <= 3600 or not (args.resync_every == 0 or 10 <= args.resync_every <= 86400):
+        p.error("--hours in (0, 48], --parallel in [1, 16], --sample in [1, 3600], --pause in [0, 3600], "
+                "--resync-every 0 or in [10, 86400]")
     out = Path(args.summary) if args.summary else soak(args)
     text = summary(out)
     if not args.summary:
