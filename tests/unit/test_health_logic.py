@@ -57,6 +57,9 @@ def test_any_http_answer_counts_but_no_answer_does_not() -> None:
                        "wget: can't connect to remote host (10.96.0.1): Connection refused"])
     assert not r.ok and "Connection refused" in r.detail
     assert judge(SVC, 143, ["Connecting to 10.96.0.1:443"]).detail == "no answer within 3s"
+    # what busybox wget gets from the API server: a TLS alert is an answer
+    assert judge(SVC, 1, ["Connecting to 10.96.0.1:443 (10.96.0.1:443)",
+                          "wget: TLS error from peer (alert code 40): handshake failure"]).ok
 
 
 def test_dns_answer_must_name_the_expected_address() -> None:
