@@ -52,17 +52,19 @@ render_config() {
 KC="kubectl --kubeconfig /etc/kubernetes/admin.conf"
 kc() { docker exec "$NAME-control-plane" $KC "$@"; }
 
-# routing_broken: prints the nodes from which a ClusterIP gets no answer (the kubernetes Service over
-# HTTPS, the DNS Service on TCP 53), i.e. where kube-proxy's rules are missing or stale; a node's own
-# traffic to a ClusterIP goes through the same kube-proxy rules as its pods'. Each probe is bounded (3s).
+# routing_broken: prints the nodes from which a ClusterIP does not reach its Service (the API server's
+# /readyz must say "ok", CoreDNS's metrics port on the DNS Service must name CoreDNS), i.e. where
+# kube-proxy's rules are missing or stale; a node's own traffic to a ClusterIP goes through the same
+# kube-proxy rules as its pods'. The answer's content is checked: where the host's network answers any
+# address (a proxy), a mere connection proves nothing. Each probe is bounded (3s).
 routing_broken() {
   local kip dip n
   kip=$(kc get svc kubernetes -o jsonpath='{.spec.clusterIP}' 2>/dev/null) &&
     dip=$(kc -n kube-system get svc kube-dns -o jsonpath='{.spec.clusterIP}' 2>/dev/null) ||
     { echo "(API unreachable)"; return; }
   for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
-    docker exec "$n" bash -c "code=\$(curl -sk -m 3 -o /dev/null -w '%{http_code}' https://$kip/readyz);
-      [[ \$code == [1-5]?? ]] && timeout 3 bash -c '</dev/tcp/$dip/53'" >/dev/null 2>&1 || echo "$n" &
+    docker exec "$n" bash -c "[ \"\$(curl -sk -m 3 https://$kip/readyz)\" = ok ] &&
+      curl -s -m 3 http://$dip:9153/metrics | grep -q '^coredns_build_info'" >/dev/null 2>&1 || echo "$n" &
   done | sort | tr '\n' ' ' | sed 's/ $//'
 }
 

@@ -1,7 +1,7 @@
 """Does Service routing work on every node? A probe pod per node (DaemonSet kubelab-health in namespace
 kubelab-health: shared by every learner, created on first use, never deleted by a run) sends a request
-to the `kubernetes` Service's ClusterIP, the same request to its endpoint directly, and looks a name up
-through the cluster DNS Service. Bounded in time; a recent good result is cached for verify and run."""
+to the DNS Service's ClusterIP (CoreDNS's metrics port), the same request to a CoreDNS pod directly, and
+looks the kubernetes Service up through the DNS Service. Bounded in time; a recent good result is cached for verify and run."""
 from __future__ import annotations
 
 import hashlib
@@ -22,6 +22,7 @@ from runner.health_logic import (PROBE_SECONDS, HealthReport, NodeReport, Target
 NAMESPACE = "kubelab-health"
 NAME = "kubelab-health"
 CLUSTER_DOMAIN = "cluster.local"
+METRIC = "coredns_build_info"   # what CoreDNS's metrics page holds and nothing else would
 CACHE_TTL = 300.0          # seconds a good result spares verify and run a new check
 START_WAIT = 90.0          # first use: probe pods must start (image preloaded; usually a few seconds)
 
@@ -91,25 +92,31 @@ def wait_probe_pods(kube: Kube, nodes: list[str], wait: float, progress: Callabl
 
 
 def targets(kube: Kube) -> list[Target]:
-    svc = call(kube.core.read_namespaced_service, "kubernetes", "default")
-    ip, port = svc.spec.cluster_ip, svc.spec.ports[0].port
+    """CoreDNS's metrics port through the DNS Service's ClusterIP and on a CoreDNS pod directly (HTTP, so a
+    busybox client can check what answered), and a lookup of the kubernetes Service through cluster DNS."""
+    dns = call(kube.core.read_namespaced_service, "kube-dns", "kube-system")
+    ip = dns.spec.cluster_ip
+    port = next((p.port for p in dns.spec.ports if p.name == "metrics" or p.port == 9153), 9153)
     slices = kube.resource("discovery.k8s.io/v1", "EndpointSlice")
-    items = call(slices.get, namespace="default", label_selector="kubernetes.io/service-name=kubernetes").to_dict()
-    ep = [(e["addresses"][0], (s.get("ports") or [{}])[0].get("port"))
-          for s in items.get("items") or [] for e in s.get("endpoints") or [] if e.get("addresses")]
-    dns = call(kube.core.read_namespaced_service, "kube-dns", "kube-system").spec.cluster_ip
-    out = [Target("clusterip", "http", url=f"https://{ip}:{port}/readyz",
-                  what=f"ClusterIP {ip}:{port} (Service default/kubernetes)")]
-    if ep:
-        out.append(Target("endpoint", "http", url=f"https://{ep[0][0]}:{ep[0][1]}/readyz", what=f"{ep[0][0]}:{ep[0][1]}"))
-    out.append(Target("dns", "dns", lookup=f"kubernetes.default.svc.{CLUSTER_DOMAIN}", server=dns, expect=ip,
-                      what=f"ClusterIP {dns}:53 (Service kube-system/kube-dns)"))
+    items = call(slices.get, namespace="kube-system", label_selector="kubernetes.io/service-name=kube-dns").to_dict()
+    eps = [(e["addresses"][0], next((p["port"] for p in s.get("ports") or [] if p.get("name") == "metrics"), None))
+           for s in items.get("items") or [] for e in s.get("endpoints") or []
+           if e.get("addresses") and (e.get("conditions") or {}).get("ready")]
+    kip = call(kube.core.read_namespaced_service, "kubernetes", "default").spec.cluster_ip
+    out = [Target("clusterip", "http", url=f"http://{ip}:{port}/metrics", expect=METRIC,
+                  what=f"ClusterIP {ip}:{port} (Service kube-system/kube-dns)")]
+    eps = [(a, p) for a, p in eps if p]
+    if eps:
+        out.append(Target("endpoint", "http", url=f"http://{eps[0][0]}:{eps[0][1]}/metrics", expect=METRIC,
+                          what=f"{eps[0][0]}:{eps[0][1]} (a CoreDNS pod)"))
+    out.append(Target("dns", "dns", lookup=f"kubernetes.default.svc.{CLUSTER_DOMAIN}", server=ip, expect=kip,
+                      what=f"ClusterIP {ip}:53 (Service kube-system/kube-dns)"))
     return out
 
 
 def probe_node(kube: Kube, node: str, pod: str, ts: list[Target]) -> NodeReport:
     try:
-        out = pod_exec(kube, NAMESPACE, pod, ["sh", "-c", probe_script(ts)], timeout=PROBE_SECONDS + 4)
+        out = pod_exec(kube, NAMESPACE, pod, ["sh", "-c", probe_script(ts)], timeout=PROBE_SECONDS + 12)
     except Exception as e:  # noqa: BLE001 - reported as this node's problem
         return NodeReport(node, pod, error=f"exec in probe pod {pod} failed: {describe_error(e)}")
     return NodeReport(node, pod, parse_output(out.stdout, ts))

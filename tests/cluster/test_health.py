@@ -48,8 +48,9 @@ def test_probe_tells_answering_service_from_rejecting_one(kube: Kube, core: clie
     ip = {n: core.read_namespaced_service(n, namespace).spec.cluster_ip for n in ("web", "nobody")}
     check(kube)                                   # makes sure a probe pod runs on every node
     pods = probe_pods(kube)
-    ts = [Target("clusterip", "http", url=f"http://{ip['nobody']}/", what=f"ClusterIP {ip['nobody']}:80"),
-          Target("endpoint", "http", url=f"http://{ip['web']}/hostname", what=f"ClusterIP {ip['web']}:80")]
+    ts = [Target("clusterip", "http", url=f"http://{ip['nobody']}/hostname", expect="web",
+                 what=f"ClusterIP {ip['nobody']}:80"),
+          Target("endpoint", "http", url=f"http://{ip['web']}/hostname", expect="web", what=f"ClusterIP {ip['web']}:80")]
     deadline = time.monotonic() + 60
     while True:   # kube-proxy programs the new Services shortly after the endpoint is ready
         reports = [probe_node(kube, node, pod, ts) for node, pod in sorted(pods.items())]

@@ -12,21 +12,24 @@ import pytest
 from runner.cluster.health import recently_good, remember_good
 from runner.health_logic import MARK, NodeReport, ProbeResult, Target, diagnose, judge, parse_output, probe_script
 
-SVC = Target("clusterip", "http", url="https://10.96.0.1:443/readyz", what="ClusterIP 10.96.0.1:443 (Service default/kubernetes)")
-EP = Target("endpoint", "http", url="https://172.18.0.3:6443/readyz", what="172.18.0.3:6443")
+SVC = Target("clusterip", "http", url="http://10.96.0.10:9153/metrics", expect="coredns_build_info",
+             what="ClusterIP 10.96.0.10:9153 (Service kube-system/kube-dns)")
+EP = Target("endpoint", "http", url="http://10.244.0.3:9153/metrics", expect="coredns_build_info",
+            what="10.244.0.3:9153 (a CoreDNS pod)")
 DNS = Target("dns", "dns", lookup="kubernetes.default.svc.cluster.local", server="10.96.0.10", expect="10.96.0.1",
              what="ClusterIP 10.96.0.10:53 (Service kube-system/kube-dns)")
 TARGETS = [SVC, EP, DNS]
 
 # busybox 1.35 output as seen in the probe pods (wget -S headers on stderr, nslookup answer on stdout).
 OK_OUTPUT = f"""{MARK} clusterip 0
-Connecting to 10.96.0.1:443 (10.96.0.1:443)
+Connecting to 10.96.0.10:9153 (10.96.0.10:9153)
   HTTP/1.1 200 OK
-  Content-Type: text/plain; charset=utf-8
-ok
+  Content-Type: text/plain; version=0.0.4; charset=utf-8
+# TYPE coredns_build_info gauge
+coredns_build_info{{goversion="go1.26",revision="",version="1.14.6"}} 1
 {MARK} endpoint 0
   HTTP/1.1 200 OK
-ok
+coredns_build_info{{version="1.14.6"}} 1
 {MARK} dns 0
 Server:\t\t10.96.0.10
 Address:\t10.96.0.10:53
@@ -35,10 +38,10 @@ Name:\tkubernetes.default.svc.cluster.local
 Address: 10.96.0.1
 """
 ROUTING_BROKEN = f"""{MARK} clusterip 143
-Connecting to 10.96.0.1:443 (10.96.0.1:443)
+Connecting to 10.96.0.10:9153 (10.96.0.10:9153)
 {MARK} endpoint 0
   HTTP/1.1 200 OK
-ok
+coredns_build_info{{version="1.14.6"}} 1
 {MARK} dns 1
 ;; connection timed out; no servers could be reached
 """
@@ -51,15 +54,15 @@ def test_healthy_output_reads_as_ok() -> None:
     assert diagnose([NodeReport("n1", "p", rs)]) == []
 
 
-def test_any_http_answer_counts_but_no_answer_does_not() -> None:
-    assert judge(SVC, 1, ["  HTTP/1.1 401 Unauthorized", "wget: server returned error: HTTP/1.1 401"]).ok
-    r = judge(SVC, 1, ["Connecting to 10.96.0.1:443 (10.96.0.1:443)",
-                       "wget: can't connect to remote host (10.96.0.1): Connection refused"])
+def test_http_answer_must_come_from_the_service() -> None:
+    assert judge(SVC, 0, ["  HTTP/1.1 200 OK", 'coredns_build_info{version="1.14.6"} 1']).ok
+    # where the host's network answers any address (a proxy), an answer without the content is no proof
+    r = judge(SVC, 1, ["  HTTP/1.1 404 Not Found", "wget: server returned error: HTTP/1.1 404 Not Found"])
+    assert not r.ok and "HTTP 404 from something else" in r.detail
+    r = judge(SVC, 1, ["Connecting to 10.96.0.10:9153 (10.96.0.10:9153)",
+                       "wget: can't connect to remote host (10.96.0.10): Connection refused"])
     assert not r.ok and "Connection refused" in r.detail
-    assert judge(SVC, 143, ["Connecting to 10.96.0.1:443"]).detail == "no answer within 3s"
-    # what busybox wget gets from the API server: a TLS alert is an answer
-    assert judge(SVC, 1, ["Connecting to 10.96.0.1:443 (10.96.0.1:443)",
-                          "wget: TLS error from peer (alert code 40): handshake failure"]).ok
+    assert judge(SVC, 143, ["Connecting to 10.96.0.10:9153"]).detail == "no answer within 3s"
 
 
 def test_dns_answer_must_name_the_expected_address() -> None:
@@ -70,7 +73,7 @@ def test_dns_answer_must_name_the_expected_address() -> None:
 
 
 def test_missing_section_is_a_failure() -> None:
-    rs = parse_output(f"{MARK} clusterip 0\n  HTTP/1.1 200 OK\n", TARGETS)
+    rs = parse_output(f"{MARK} clusterip 0\n  HTTP/1.1 200 OK\ncoredns_build_info 1\n", TARGETS)
     assert [r.ok for r in rs] == [True, False, False]
 
 
@@ -80,7 +83,7 @@ def test_diagnosis_names_node_and_cause() -> None:
     problems = diagnose(nodes)
     assert len(problems) == 2, problems
     assert problems[0].startswith("node kubelab-worker: Service routing broken")
-    assert "kube-proxy" in problems[0] and "10.96.0.1:443" in problems[0] and "no answer within 3s" in problems[0]
+    assert "kube-proxy" in problems[0] and "10.96.0.10:9153" in problems[0] and "no answer within 3s" in problems[0]
     assert problems[1].startswith("node kubelab-worker: DNS broken")
 
 
@@ -88,7 +91,7 @@ def test_pod_network_broken_when_endpoint_fails_too() -> None:
     bad = [ProbeResult(SVC, False, "no answer within 3s"), ProbeResult(EP, False, "no answer within 3s"),
            ProbeResult(DNS, True, "")]
     (p,) = diagnose([NodeReport("w", "p", bad)])
-    assert p.startswith("node w: pod network broken") and "172.18.0.3:6443" in p
+    assert p.startswith("node w: pod network (or CoreDNS) broken") and "10.244.0.3:9153" in p
     assert diagnose([NodeReport("w", None, error="node is NotReady")]) == ["node w: cannot probe: node is NotReady"]
 
 
