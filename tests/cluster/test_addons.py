@@ -57,7 +57,7 @@ def running_ips(core: client.CoreV1Api, ns: str, names: list[str]) -> dict[str, 
 def fetch(core: client.CoreV1Api, ns: str, pod: str, ip: str) -> str:
     """What `wget` from pod gets from ip:8080/hostname, or 'blocked' after 3s (`timeout`: busybox wget -T crashes)."""
     out = stream(core.connect_get_namespaced_pod_exec, pod, ns, stderr=True, stdin=False, stdout=True, tty=False,
-                 command=["sh", "-c", f"timeout 3 wget -q -O - http://{ip}:8080/hostname || echo blocked"])
+                 command=["sh", "-c", f"timeout 3 wget -q -O - http://{ip}:8080/hostname 2>/dev/null || echo blocked"])
     return out.strip().splitlines()[-1] if out.strip() else ""
 
 
@@ -89,7 +89,7 @@ def test_networkpolicy_enforced_on_both_nodes(core: client.CoreV1Api, namespace:
     eventually(lambda: answers(clients), lambda got: got == every, "every pod reaches both servers before any policy")
 
     net = client.NetworkingV1Api(core.api_client)
-    net.create_namespaced_network_policy(namespace, policy("default-deny", namespace, {}, []))
+    net.create_namespaced_network_policy(namespace, policy("default-deny", namespace, {}, None))
     blocked = {k: "blocked" for k in every}
     eventually(lambda: answers(clients), lambda got: got == blocked, "default-deny blocks every request, on both nodes")
 
