@@ -8,16 +8,17 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kubernetes.dynamic.exceptions import NotFoundError
 
-from runner.cluster.client import Kube, call, cluster_kubeconfig, describe_error
+from runner.cluster.client import Kube, call, describe_error
+from runner.cluster.kubeconfig import cluster_kubeconfig
 from runner.cluster.probes import CLIENT_IMAGE, pod_exec
-from runner.health_logic import (PROBE_SECONDS, HealthReport, NodeReport, Target, diagnose, parse_output,
-                                 probe_script)
+from runner.health_logic import PROBE_SECONDS, HealthReport, NodeReport, Target, diagnose, parse_output, probe_script
 
 NAMESPACE = "kubelab-health"
 NAME = "kubelab-health"
@@ -43,8 +44,9 @@ def daemonset_manifest() -> dict[str, Any]:
 
 
 def ensure_daemonset(kube: Kube) -> None:
-    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
-    for doc in (ns, daemonset_manifest()):
+    ns: dict[str, Any] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    docs: list[dict[str, Any]] = [ns, daemonset_manifest()]
+    for doc in docs:
         res = kube.resource(doc["apiVersion"], doc["kind"])
         call(kube.dyn.server_side_apply, res, body=doc, namespace=doc["metadata"].get("namespace"),
              field_manager="kubelab-health", force_conflicts=True)

@@ -9,13 +9,12 @@ import time
 
 import pytest
 from kubernetes import client
+from test_cluster import AGNHOST, wait_pod  # same directory (rootdir-relative import)
 
 from runner.cluster.client import Kube, connect
 from runner.cluster.health import NAMESPACE, check, probe_node, probe_pods
 from runner.cluster.probes import pod_exec
 from runner.health_logic import NodeReport, Target, diagnose
-
-from test_cluster import AGNHOST, wait_pod  # same directory (rootdir-relative import)
 
 
 @pytest.fixture(scope="module")
