@@ -8,7 +8,7 @@ export KUBECONFIG ?= $(CACHE)/kubeconfig
 JUNIT ?= build-results/junit.xml
 FIRST_LAB ?= pod
 
-.PHONY: static browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
+.PHONY: static test-cases browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -55,7 +55,12 @@ browser:
 
 test: setup static cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
-	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --junitxml=$(JUNIT) --kubelab-parallel 3)
+	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --junitxml=$(JUNIT) --kubelab-parallel 3 --ignore=tests/cluster/test_lab_cases.py)
+
+# Alternatives and mistakes of every lab (tests/cluster/test_lab_cases.py). Not yet in `make test`: most cases
+# have not had a passing live run (see the issue notes); run them here until they have.
+test-cases: setup cluster
+	$(call pytest,tests/cluster/test_lab_cases.py -v --kubelab-parallel 3)
 
 schema: setup  ## regenerate schema/lab.schema.json from runner/schema.py (after changing the lab format)
 	$(PY) -m runner.schema_json
