@@ -99,13 +99,17 @@ def test_pvc_binds_when_used_and_keeps_data(core: client.CoreV1Api, namespace: s
     assert logs(core, namespace, "reader").strip() == "kubelab-writer"
 
 
-def test_nodeport_answers_from_host(core: client.CoreV1Api, namespace: str) -> None:
-    pod = client.V1Pod(
+def web_pod() -> client.V1Pod:
+    """agnhost serving HTTP on 8080 as pod `web` (app=web), Ready once it answers."""
+    return client.V1Pod(
         metadata=client.V1ObjectMeta(name="web", labels={"app": "web"}),
         spec=client.V1PodSpec(containers=[client.V1Container(
             name="web", image=AGNHOST, image_pull_policy="IfNotPresent", args=["netexec", "--http-port=8080"],
             readiness_probe=client.V1Probe(http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=1))]))
-    core.create_namespaced_pod(namespace, pod)
+
+
+def test_nodeport_answers_from_host(core: client.CoreV1Api, namespace: str) -> None:
+    core.create_namespaced_pod(namespace, web_pod())
     used = {p.node_port for s in core.list_service_for_all_namespaces().items for p in s.spec.ports or [] if p.node_port}
     free = [p for p in MAPPED_NODE_PORTS if p not in used]
     assert free, f"every NodePort mapped to the host is taken: {sorted(used)}"

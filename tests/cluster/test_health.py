@@ -9,7 +9,7 @@ import time
 
 import pytest
 from kubernetes import client
-from test_cluster import AGNHOST, wait_pod  # same directory (rootdir-relative import)
+from test_cluster import wait_pod, web_pod  # same directory (rootdir-relative import)
 
 from runner.cluster.client import Kube, connect
 from runner.cluster.health import NAMESPACE, check, probe_node, probe_pods
@@ -32,12 +32,7 @@ def test_health_check_passes_on_every_node(kube: Kube, core: client.CoreV1Api) -
 
 
 def test_probe_tells_answering_service_from_rejecting_one(kube: Kube, core: client.CoreV1Api, namespace: str) -> None:
-    pod = client.V1Pod(
-        metadata=client.V1ObjectMeta(name="web", labels={"app": "web"}),
-        spec=client.V1PodSpec(containers=[client.V1Container(
-            name="web", image=AGNHOST, image_pull_policy="IfNotPresent", args=["netexec", "--http-port=8080"],
-            readiness_probe=client.V1Probe(http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=1))]))
-    core.create_namespaced_pod(namespace, pod)
+    core.create_namespaced_pod(namespace, web_pod())
     for name, selector in (("web", {"app": "web"}), ("nobody", {"app": "nobody"})):
         core.create_namespaced_service(namespace, client.V1Service(
             metadata=client.V1ObjectMeta(name=name),
