@@ -14,11 +14,18 @@ kind_bin() {
 }
 
 healthy() {
-  "$KIND" get clusters 2>/dev/null | grep -qx "$NAME" || return 1
+  # not grep -q: it would stop reading, kind would die of SIGPIPE and pipefail would call a healthy cluster absent
+  "$KIND" get clusters 2>/dev/null | grep -x "$NAME" >/dev/null || return 1
   for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
     [ "$(docker inspect -f '{{.State.Running}}' "$n" 2>/dev/null)" = true ] || return 1
   done
-  docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1
+  # a few tries: `up` recreates an unhealthy cluster, and on a loaded machine one readyz call can time out
+  for _ in 1 2 3 4 5; do
+    docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz \
+      --request-timeout=10s >/dev/null 2>&1 && return 0
+    sleep 3
+  done
+  return 1
 }
 
 # The node image: present locally, else pulled, else built here from modules and Debian packages.
@@ -62,9 +69,12 @@ routing_broken() {
   kip=$(kc get svc kubernetes -o jsonpath='{.spec.clusterIP}' 2>/dev/null) &&
     dip=$(kc -n kube-system get svc kube-dns -o jsonpath='{.spec.clusterIP}' 2>/dev/null) ||
     { echo "(API unreachable)"; return; }
+  # Broken only when a second try fails too: on a loaded machine one slow answer is not a broken node, and
+  # `up` restarts kube-proxy (or recreates the cluster) for a broken one.
+  local probe="for t in 1 2; do [ \"\$(curl -sk -m 5 https://$kip/readyz)\" = ok ] &&
+    curl -s -m 5 http://$dip:9153/metrics | grep -q '^coredns_build_info' && exit 0; sleep 1; done; exit 1"
   for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
-    docker exec "$n" bash -c "[ \"\$(curl -sk -m 3 https://$kip/readyz)\" = ok ] &&
-      curl -s -m 3 http://$dip:9153/metrics | grep -q '^coredns_build_info'" >/dev/null 2>&1 || echo "$n" &
+    docker exec "$n" bash -c "$probe" >/dev/null 2>&1 || echo "$n" &
   done | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
@@ -100,9 +110,26 @@ image_dirs() {
   if from_bundle; then echo "$BUNDLE_DIR/images"; else bash "$BUILD_DIR/images.sh" labs; fi
 }
 
+# archive_id TAR: the image ID a `docker save` archive holds (its config's digest).
+archive_id() {
+  tar -xOf "$1" manifest.json 2>/dev/null | python3 -c \
+    'import json,sys; c=json.load(sys.stdin)[0]["Config"]; print("sha256:"+c.rsplit("/",1)[-1].removesuffix(".json"))' 2>/dev/null
+}
+
+# images_on_nodes: the image IDs every node of the cluster already has (one per line).
+images_on_nodes() {
+  local n nodes; nodes=$("$KIND" get nodes --name "$NAME" 2>/dev/null)
+  for n in $nodes; do docker exec "$n" crictl images -q --no-trunc 2>/dev/null | sort -u; done |
+    sort | uniq -c | awk -v k="$(echo "$nodes" | wc -w)" '$1 == k {print $2}'
+}
+
 load_lab_images() {
-  local dir t
+  local dir t have id
+  have=$(images_on_nodes)
   for dir in $(image_dirs); do for t in "$dir"/*.tar; do
+    # a reused cluster already holds most of them: loading again costs minutes and changes nothing
+    id=$(archive_id "$t")
+    if [ -n "$id" ] && grep -qx "$id" <<<"$have"; then say "$(basename "$t" .tar): already on every node"; continue; fi
     say "loading $(basename "$t" .tar) into the cluster"
     "$KIND" load image-archive --name "$NAME" "$t" >>"$LOGS/kind-load.log" 2>&1 ||
       die "kind load of $t failed; see $LOGS/kind-load.log"
@@ -129,7 +156,7 @@ up() {
   if healthy && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
     say "reusing healthy cluster $NAME"
   else
-    if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
+    if "$KIND" get clusters 2>/dev/null | grep -x "$NAME" >/dev/null; then
       say "cluster $NAME exists but is not healthy: recreating"
       "$KIND" delete cluster --name "$NAME" >>"$LOGS/kind.log" 2>&1
     fi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from runner.cluster.client import Kube, status_of
+from runner.cluster.client import Kube, call, status_of
 from runner.cluster.health import cached_check, check
 from runner.health_logic import REPAIR, HealthReport
 from runner.render import Out
@@ -19,6 +19,19 @@ def report_lines(rep: HealthReport) -> list[str]:
             lines.append(f"  {n.node}: " + "; ".join(f"{r.target.name} {'ok' if r.ok else 'FAILED'} ({r.detail})"
                                                      for r in n.results))
     return lines
+
+
+def node_lines(kube: Kube) -> list[str]:
+    """The nodes, as `kubectl get nodes` shows the essentials (kubelab cluster status)."""
+    rows = [("NODE", "READY", "ROLES", "VERSION", "INTERNAL-IP")]
+    for n in call(kube.core.list_node).items:
+        ready = next((c.status for c in n.status.conditions or [] if c.type == "Ready"), "Unknown")
+        roles = ",".join(sorted(k.split("/", 1)[1] for k in n.metadata.labels or {}
+                                if k.startswith("node-role.kubernetes.io/"))) or "<none>"
+        ip = next((a.address for a in n.status.addresses or [] if a.type == "InternalIP"), "")
+        rows.append((n.metadata.name, ready, roles, n.status.node_info.kubelet_version, ip))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
 
 
 def show_health(out: Out, kube: Kube) -> bool:
