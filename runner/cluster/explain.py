@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from runner.checks import causes
+from runner.checks import causes, hpa_causes
 from runner.checks.base import Result
 from runner.cluster.client import Kube, call
 from runner.cluster.diagnose import diagnose
@@ -108,7 +108,9 @@ def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -
             found.append(causes.elsewhere(t.kind, what, t.namespace or ns, [x for x in other_ns if x])
                          or f"{t.kind} {what} does not exist in {t.namespace or ns}")
             continue
-        if t.kind == "Service":
+        if t.kind == "HorizontalPodAutoscaler":
+            found += [w for o in objs[:3] for w in hpa_causes.hpa_causes(o)]
+        elif t.kind == "Service":
             services += [o["metadata"]["name"] for o in objs]
         elif t.kind == "EndpointSlice":
             services += [n for o in objs if (n := (o["metadata"].get("labels") or {}).get("kubernetes.io/service-name"))]
