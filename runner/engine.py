@@ -16,7 +16,7 @@ from runner.checks import absent, condition, count, event, match
 from runner.checks import exec as exec_check
 from runner.checks import http as http_check
 from runner.checks.base import Result
-from runner.cluster import explain, nodeports, probes
+from runner.cluster import explain, nodeports, pod_http, probes
 from runner.cluster import objects as kobj
 from runner.cluster.client import Kube, describe_error, is_permanent
 from runner.cluster.informer import Informer, Informers
@@ -230,6 +230,12 @@ class Session:
         return name
 
     def http(self, spec: Any) -> http_check.HttpResponse:
+        if spec.pod is not None:       # sent from a lab pod, not the client pod (runner/cluster/pod_http.py)
+            try:
+                return pod_http.from_pod(self.kube, spec, spec.pod.namespace or self.namespace,
+                                         self.informer(spec.pod).objects())
+            except Exception as e:  # noqa: BLE001 - as below
+                return http_check.HttpResponse(None, error=describe_error(e), at=time.monotonic())
         if spec.from_ == "cluster":
             with self._lock:
                 if not self._client_ready:

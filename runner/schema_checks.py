@@ -115,6 +115,9 @@ class HttpSpec(Strict):
     """HTTP request from a client pod in the lab namespace (from: cluster) or from this host (from: host)."""
     from_: Literal["cluster", "host"] = Field("cluster", alias="from")
     url: str
+    # from: cluster: send it from this pod (its first Running one; the image needs busybox's wget and timeout)
+    # instead of the runner's client pod, e.g. to prove what a NetworkPolicy lets through from which pod
+    pod: Target | None = None
     method: str = "GET"
     host: str | None = None      # Host header (and SNI for https unless `sni` is set)
     sni: str | None = None
@@ -144,6 +147,10 @@ class HttpSpec(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> HttpSpec:
+        if self.pod is not None and self.from_ != "cluster":
+            raise ValueError("pod needs from: cluster (the request is sent from that pod)")
+        if self.pod is not None and self.pod.kind != "Pod":
+            raise ValueError(f"pod: the request is sent from a Pod, not a {self.pod.kind}")
         if self.no_answer is not None:
             clash = [k for k in ("status", "body_contains", "body_not_contains", "headers", "tls")
                      if k in self.model_fields_set and getattr(self, k) not in (None, {})]

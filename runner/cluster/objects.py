@@ -8,6 +8,7 @@ from typing import Any
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from runner import manifest_files
+from runner.cluster import companions
 from runner.cluster.client import Kube, call, status_of
 from runner.errors import LabError
 from runner.placeholders import substitute
@@ -31,8 +32,8 @@ def prepare(kube: Kube, doc: dict[str, Any], namespace: str, lab_id: str) -> tup
     """Force the lab namespace on namespaced objects and add the labels reset relies on."""
     res = kube.resource(doc.get("apiVersion", "v1"), doc["kind"])
     meta = doc.setdefault("metadata", {})
-    if res.namespaced:
-        meta["namespace"] = namespace
+    if res.namespaced:     # the run's second namespace is kept (runner/cluster/companions.py), any other not
+        meta["namespace"] = companions.object_namespace(meta.get("namespace"), namespace)
     else:
         meta.pop("namespace", None)
     meta.setdefault("labels", {}).update({LAB_LABEL: lab_id, NS_LABEL: namespace})
@@ -44,8 +45,15 @@ def apply_docs(kube: Kube, docs: list[dict[str, Any]], namespace: str, lab_id: s
     for doc in docs:
         res, body = prepare(kube, doc, namespace, lab_id)
         meta = body["metadata"]
-        call(kube.dyn.server_side_apply, res, body=body, name=meta["name"],
-             namespace=meta.get("namespace"), field_manager=FIELD_MANAGER, force_conflicts=True)
+        second = body["kind"] == "Namespace" and body.get("apiVersion", "v1") == "v1"
+        if second and not companions.is_companion(meta["name"], namespace):
+            raise LabError(f"Namespace {meta['name']}: a lab may only create its run's second namespace, "
+                           f"named <word>-${{NAMESPACE}} (here <word>-{namespace})")
+        if not second or companions.ensure(kube, body, namespace, NS_LABEL):
+            call(kube.dyn.server_side_apply, res, body=body, name=meta["name"],
+                 namespace=meta.get("namespace"), field_manager=FIELD_MANAGER, force_conflicts=True)
+        if second:     # pods are refused until the namespace has its default ServiceAccount
+            _wait_default_service_account(kube, meta["name"], time.monotonic() + 120)
         applied.append(f"{body['kind']}/{meta['name']}")
     return applied
 

@@ -153,9 +153,7 @@ def leftovers(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]]) ->
         left.append(f"Namespace/{namespace}")
     except NotFoundError:
         pass
-    for api_version, kind in _cluster_kinds(kube, extra_kinds):
-        if kind == "Namespace":
-            continue
+    for api_version, kind in _cluster_kinds(kube, extra_kinds):    # Namespace too: a run's second namespace
         items = call(kube.resource(api_version, kind).get, label_selector=f"{NS_LABEL}={namespace}").to_dict().get("items") or []
         left += [f"{kind}/{o['metadata']['name']}" for o in items]
     for pv in call(kube.resource("v1", "PersistentVolume").get).to_dict().get("items") or []:
