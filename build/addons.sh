@@ -6,12 +6,14 @@
 #     labelled ingress-ready=true
 #   kube-router's firewall (NetworkPolicy enforcement), metrics-server (the metrics API)
 # Usage: addons.sh CLUSTER_NAME
+#        addons.sh --export DIR   copy what the install needs besides manifests/ (the add-on images, the
+#                                 Gateway API CRDs, metrics-server's upstream base) into DIR, for a bundle
+# From an imported bundle (lib.sh's from_bundle) those come from $BUNDLE_DIR/addons/: no Go, no registry.
 . "$(dirname "$0")/lib.sh"
-NAME=${1:?usage: addons.sh CLUSTER_NAME}
+NAME=${1:?usage: addons.sh CLUSTER_NAME | --export DIR}
 NODE=$NAME-control-plane
 ADDONS=$REPO_DIR/manifests/cluster/addons
-eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
-KIND=$KIND_BIN/kind
+if from_bundle; then KIND=$BUNDLE_DIR/bin/kind; else eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; KIND=$KIND_BIN/kind; fi
 # kubectl of the control-plane node: matches the cluster, and this machine may have none.
 kc() { docker exec "$NODE" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
 kci() { docker exec -i "$NODE" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }  # reads stdin
@@ -23,8 +25,29 @@ render() {
 apply() { kci apply --server-side --force-conflicts --field-manager=kubelab-addons -f - >>"$LOGS/addons.log"; }
 modsrc() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }
 
+# Where the install reads from: the bundle, else the build cache and the Go module cache.
+images_dir() { if from_bundle; then echo "$BUNDLE_DIR/addons/images"; else bash "$BUILD_DIR/addon-images.sh"; fi; }
+crd_dir() {
+  if from_bundle; then echo "$BUNDLE_DIR/addons/gateway-api-crds"
+  else echo "$(modsrc "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")/config/crd/standard"; fi
+}
+metrics_base() {
+  if from_bundle; then echo "$BUNDLE_DIR/addons/metrics-server-base"
+  else echo "$(modsrc "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")/manifests/base"; fi
+}
+
+# export_files DIR: the three inputs above, as the bundle carries them (DIR/images, …-crds, …-base).
+export_files() {
+  local out=$1 t
+  mkdir -p "$out/images" "$out/gateway-api-crds" "$out/metrics-server-base"
+  for t in "$(images_dir)"/*.tar; do ln "$t" "$out/images/" 2>/dev/null || cp "$t" "$out/images/"; done
+  cp "$(crd_dir)"/*.yaml "$out/gateway-api-crds/"
+  cp -r "$(metrics_base)"/. "$out/metrics-server-base/"
+  chmod -R u+w "$out"  # the module cache's files are read-only
+}
+
 load_images() {
-  local dir t; dir=$(bash "$BUILD_DIR/addon-images.sh")
+  local dir t; dir=$(images_dir)
   for t in "$dir"/*.tar; do
     say "addons: loading $(basename "$t" .tar) into the cluster"
     "$KIND" load image-archive --name "$NAME" "$t" >>"$LOGS/kind-load.log" 2>&1 ||
@@ -33,23 +56,24 @@ load_images() {
 }
 
 gateway_crds() {
-  local src; src=$(modsrc "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+  local src; src=$(crd_dir)
   say "addons: Gateway API $GATEWAY_API_VERSION CRDs (standard channel)"
-  for f in "$src"/config/crd/standard/*.yaml; do echo "---"; cat "$f"; done | apply ||
+  for f in "$src"/*.yaml; do echo "---"; cat "$f"; done | apply ||
     die "applying the Gateway API CRDs failed; see $LOGS/addons.log"
-  local crds=() f; for f in "$src"/config/crd/standard/*.yaml; do
+  local crds=() f; for f in "$src"/*.yaml; do
     f=${f##*/}; f=${f%.yaml}; crds+=("crd/${f#*_}.${f%%_*}"); done
   kc wait --for=condition=Established --timeout=60s "${crds[@]}" >>"$LOGS/addons.log" ||
     die "Gateway API CRDs not established; see $LOGS/addons.log"
 }
 
 metrics_server() {
-  local src tmp=/tmp/kubelab-addons; src=$(modsrc "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")
+  local src tmp=/tmp/kubelab-addons; src=$(metrics_base)
   say "addons: metrics-server $METRICS_SERVER_VERSION"
   # Rendered with the node's kubectl kustomize: upstream's base plus our patch.
   docker exec "$NODE" rm -rf "$tmp"; docker exec "$NODE" mkdir -p "$tmp/ms"
   # A tar stream, not `docker cp`: the node's /tmp is a tmpfs that docker cp cannot see.
-  tar -C "$src/manifests" -cf - base | docker exec -i "$NODE" tar -C "$tmp" -xf -
+  docker exec "$NODE" mkdir -p "$tmp/base"
+  tar -C "$src" -cf - . | docker exec -i "$NODE" tar -C "$tmp/base" -xf -
   render "$ADDONS/metrics-server.yaml" | docker exec -i "$NODE" sh -c "cat >$tmp/ms/patch.yaml"
   printf 'resources: [../base]\npatches: [{path: patch.yaml}]\n' | docker exec -i "$NODE" sh -c "cat >$tmp/ms/kustomization.yaml"
   kc kustomize "$tmp/ms" | apply || die "applying metrics-server failed; see $LOGS/addons.log"
@@ -61,6 +85,7 @@ wait_rollout() {  # wait_rollout NS KIND/NAME
   die "$2 in $1 is not ready after 4 minutes; see $LOGS/addons.log and kubectl -n $1 describe $2"
 }
 
+if [ "$NAME" = --export ]; then export_files "${2:?usage: addons.sh --export DIR}"; exit 0; fi
 s0=$(date +%s)
 load_images
 gateway_crds

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Air-gapped bundle: everything `cluster.sh up` needs, for a machine with Docker but no network and no Go.
 #   bundle.sh export [FILE]   node image, the images `up` loads (the same list it uses: cluster.sh image-dirs),
+#                             the add-ons' images, Gateway API CRDs and metrics-server base (addons.sh --export),
 #                             kind and kubectl, the pins and a SHA-256 manifest, in one tar
-#                             (default FILE: $CACHE/bundles/kubelab-<pins>.tar, where .ci/run looks)
+#                             (default FILE: $CACHE/bundles/kubelab-bundle-N-<pins>.tar, where .ci/run looks)
 #   bundle.sh import FILE     check it completely (pins, checksums) before installing anything, then
 #                             `docker load` the node image, keep the rest in $CACHE/bundle-<pins>/ and bring
 #                             the cluster up from it (cluster.sh uses the bundle when Go or its caches are absent)
 #   bundle.sh cached          print the cached bundle for the current pins, if there is one
 . "$(dirname "$0")/lib.sh"
-FORMAT=kubelab-bundle-1
+FORMAT=kubelab-bundle-2  # 2: carries the add-ons
 PINS=$(pins_key)
-CACHED=$CACHE/bundles/kubelab-$PINS.tar
+CACHED=$CACHE/bundles/$FORMAT-$PINS.tar  # the format in the name: .ci/run never picks an older one
 
 export_bundle() {
   local file=${1:-$CACHED}
@@ -30,7 +31,9 @@ export_bundle() {
       to=$stage/images/$i-$(basename "$t"); ln "$t" "$to" 2>/dev/null || cp "$t" "$to"; n=$((n + 1))
     done
   done
-  say "bundle: $n image archives, kind, kubectl"
+  say "bundle: $n image archives; add-ons (images, Gateway API CRDs, metrics-server base)"
+  bash "$BUILD_DIR/addons.sh" --export "$stage/addons"
+  say "bundle: kind, kubectl"
   cp "$KIND_BIN/kind" "$K8S_BIN/kubectl" "$stage/bin/"
   cp "$BUILD_DIR/versions.env" "$stage/versions.env"
   echo "$FORMAT $PINS" >"$stage/PINS"
@@ -50,6 +53,9 @@ check() {
   [ -z "$bad" ] || die "$2: corrupted bundle (checksum mismatch: $bad); nothing installed"
   local f; for f in node-image.tar bin/kind bin/kubectl; do
     grep -q " $f\$" "$d/MANIFEST" || die "$2: bundle lacks $f; nothing installed"
+  done
+  for f in addons/images/ addons/gateway-api-crds/ addons/metrics-server-base/; do
+    grep -q " $f" "$d/MANIFEST" || die "$2: bundle lacks $f (the cluster add-ons); nothing installed"
   done
   local extra; extra=$(cd "$d" && find . -type f ! -name MANIFEST -printf '%P\n' | sort | comm -23 - <(awk '{print $2}' MANIFEST | sort) | tr '\n' ' ')
   [ -z "$extra" ] || die "$2: bundle holds files outside its manifest ($extra); nothing installed"

@@ -10,7 +10,10 @@ if [ "$NAME" = kubelab ]; then KUBECONFIG_OUT=$CACHE/kubeconfig; else KUBECONFIG
 
 kind_bin() {
   if from_bundle; then echo "$BUNDLE_DIR/bin/kind"; return; fi
-  bash "$BUILD_DIR/binaries.sh" kind; eval "$(bash "$BUILD_DIR/binaries.sh" paths)"; echo "$KIND_BIN/kind"
+  eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
+  [ -f "$KIND_BIN/.done" ] || command -v go >/dev/null ||
+    die "kind is not built here and Go is absent: bring the cluster up from a bundle (kubelab bundle import FILE)"
+  bash "$BUILD_DIR/binaries.sh" kind; echo "$KIND_BIN/kind"
 }
 
 healthy() {
@@ -151,7 +154,7 @@ publish() {
 
 up() {
   bash "$BUILD_DIR/docker.sh"
-  KIND=$(kind_bin)
+  KIND=$(kind_bin) || exit 1
   local bad=""
   if healthy && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
     say "reusing healthy cluster $NAME"
@@ -178,9 +181,11 @@ up() {
 case "${1:-}" in
   up) up ;;
   down)
-    KIND=$(kind_bin); "$KIND" delete cluster --name "$NAME" && rm -f "$KUBECONFIG_OUT"; say "cluster $NAME deleted" ;;
+    KIND=$(kind_bin) || exit 1
+    "$KIND" delete cluster --name "$NAME" >>"$LOGS/kind.log" 2>&1 || die "kind delete cluster --name $NAME failed; see $LOGS/kind.log"
+    rm -f "$KUBECONFIG_OUT"; say "cluster $NAME deleted" ;;
   status)
-    KIND=$(kind_bin)
+    KIND=$(kind_bin) || exit 1
     if ! healthy; then say "cluster $NAME is not running (kubelab cluster up, or make cluster in a checkout)"; exit 1; fi
     kc get nodes -o wide
     bad=$(routing_broken)

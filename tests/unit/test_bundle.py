@@ -32,8 +32,10 @@ def write_bundle(path: Path, files: dict[str, bytes], manifest: dict[str, bytes]
 
 
 def good_files() -> dict[str, bytes]:
-    return {"PINS": f"kubelab-bundle-1 {pins()}\n".encode(), "node-image.tar": b"node", "bin/kind": b"kind",
-            "bin/kubectl": b"kubectl", "images/1-agnhost.tar": b"img", "versions.env": b"x"}
+    return {"PINS": f"kubelab-bundle-2 {pins()}\n".encode(), "node-image.tar": b"node", "bin/kind": b"kind",
+            "bin/kubectl": b"kubectl", "images/1-agnhost.tar": b"img", "versions.env": b"x",
+            "addons/images/kube-router.tar": b"img", "addons/gateway-api-crds/gateways.yaml": b"crd",
+            "addons/metrics-server-base/kustomization.yaml": b"k"}
 
 
 def run_import(tmp_path: Path, bundle: Path) -> subprocess.CompletedProcess[str]:
@@ -53,7 +55,7 @@ def assert_refused(tmp_path: Path, r: subprocess.CompletedProcess[str], bundle: 
 
 
 def test_other_pins_are_refused(tmp_path: Path) -> None:
-    files = good_files() | {"PINS": b"kubelab-bundle-1 0123456789abcdef\n"}
+    files = good_files() | {"PINS": b"kubelab-bundle-2 0123456789abcdef\n"}
     write_bundle(bundle := tmp_path / "b.tar", files)
     assert_refused(tmp_path, run_import(tmp_path, bundle), bundle, "bundle is for other pins")
 
@@ -70,7 +72,7 @@ def test_a_truncated_bundle_is_refused(tmp_path: Path) -> None:
     assert_refused(tmp_path, run_import(tmp_path, bundle), bundle, "corrupted bundle")
 
 
-@pytest.mark.parametrize("drop", ["node-image.tar", "MANIFEST"])
+@pytest.mark.parametrize("drop", ["node-image.tar", "MANIFEST", "addons/gateway-api-crds/gateways.yaml"])
 def test_an_incomplete_bundle_is_refused(tmp_path: Path, drop: str) -> None:
     files = good_files()
     if drop == "MANIFEST":
@@ -83,7 +85,7 @@ def test_an_incomplete_bundle_is_refused(tmp_path: Path, drop: str) -> None:
     else:
         files.pop(drop)
         write_bundle(bundle := tmp_path / "b.tar", files)
-        words = f"lacks {drop}"
+        words = f"lacks {drop.rsplit('/', 1)[0] + '/' if drop.startswith('addons/') else drop}"
     assert_refused(tmp_path, run_import(tmp_path, bundle), bundle, words)
 
 
