@@ -33,6 +33,9 @@ from runner.values import ValueMissing
 
 TICK_PROBE = 1.0      # http/exec look at things that are not API objects: re-probe at least this often
 TICK_SAFETY = 5.0     # even for watched objects, re-evaluate now and then (a watch can lag or restart)
+# A failing http/exec check looks at what no watch shows (an Ingress or Gateway controller programming its
+# routes, kube-proxy rules): the quiet give-up waits at least this long for it.
+QUIET_PROBE = 15.0
 
 
 class WaitFailed(Exception):
@@ -347,10 +350,13 @@ class Session:
                 results = [self.evaluate(c) for c in checks]
                 now = time.monotonic()
                 remaining = deadline - now
-                calm = quiet is not None and now - last_change[0] >= quiet
+                q = quiet
+                if q is not None and any(not r.ok and c.kind in ("http", "exec") for c, r in zip(checks, results)):
+                    q = max(q, QUIET_PROBE)
+                calm = q is not None and now - last_change[0] >= q
                 if done(results) or remaining <= 0 or calm or any(r.fatal for r in results):
                     return results
-                wake = remaining if quiet is None else min(remaining, last_change[0] + quiet - now)
+                wake = remaining if q is None else min(remaining, last_change[0] + q - now)
                 if wake_in is not None:
                     wake = min(wake, wake_in())
                 trigger.wait(max(0.05, min(tick, wake)))

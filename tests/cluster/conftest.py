@@ -10,6 +10,12 @@ from kubernetes import client, config
 from runner.cluster.kubeconfig import resolve_context, resolve_kubeconfig
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("kubelab").addoption(
+        "--kubelab-case-workers", type=int, default=6,
+        help="lab cases (test_lab_cases.py) run at once, each in its own namespace")
+
+
 @pytest.fixture(scope="session")
 def api() -> client.ApiClient:
     path = resolve_kubeconfig()

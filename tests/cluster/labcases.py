@@ -1,4 +1,5 @@
-"""Alternative solutions and typical mistakes of the labs, run against the live cluster.
+"""Alternative solutions and typical mistakes of the labs, and `kubelab check` after `kubelab solve`,
+run against the live cluster.
 
 * `tests/fixtures/alternatives/<lab>/<step>/<name>.yaml|.sh`: another correct way to do a step
   (kubectl-created objects, other names where the task fixes none). Applied *instead of* the step's
@@ -6,17 +7,24 @@
 * `manifests/<lab>/mistakes/<file>` with its entry in `tests/fixtures/mistakes/<lab>.yaml`
   (step, check, cause): used instead of the solve, the named check must fail, its own hint must
   come first, and the failure summary must name the cause.
+* solve-check (one per lab): every step's solve as `kubelab solve` does it, then a one-shot check as
+  `kubelab check` does it (a new session, invariants sampled during the check, quiet give-up).
 
-Each case runs in its own namespace (learner `<base>-c<n>`): the earlier steps are replayed with
-their solves, then the case's files stand in for the step's solve.
+Each job runs in its own fresh namespace (learner `<base>-<random>`, so `kubelab render` in a script
+finds it): the earlier steps are replayed with their solves, then the case's files stand in for the
+step's solve. Deletion runs in the background; one sweep at the end proves every job left nothing.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,24 +37,27 @@ from runner.cluster.client import Kube, describe_error
 from runner.engine import Outcome, Session
 from runner.loader import LoadedLab, find_lab, repo_root
 from runner.schema import ApplySpec, PatchSpec, Step, Target
+from runner.verify import Cleanups, LabReport
 
 ROOT = repo_root()
 ALTERNATIVES = ROOT / "tests" / "fixtures" / "alternatives"
 MISTAKES = ROOT / "tests" / "fixtures" / "mistakes"
 MISTAKE_CAP = 90.0     # a mistake's check must still fail after this long (crash loops need ~2 restarts)
+MISTAKE_QUIET = 10.0   # ... or once the namespace made no progress for this long (as `kubelab check` gives up)
+CHECK_QUIET = 5.0      # `kubelab check`'s own quiet give-up
 
 
 @dataclass
 class Case:
-    kind: str                      # alternative | mistake
+    kind: str                      # alternative | mistake | solve-check
     lab: str
-    step: str
-    path: Path
+    step: str                      # solve-check: "*"
+    path: Path | None = None
     meta: dict[str, Any] = field(default_factory=dict)   # mistakes: check, cause, patch
 
     @property
     def id(self) -> str:
-        return f"{self.lab}/{self.step}/{self.path.name}"
+        return f"{self.lab}/{self.step}/{self.path.name}" if self.path else self.lab
 
 
 @dataclass
@@ -55,16 +66,16 @@ class CaseResult:
     hints: list[str] = field(default_factory=list)        # hints in the order a learner would see them
     named: Outcome | None = None                          # mistakes: the outcome of the check they name
     named_hint: str | None = None                         # mistakes: that check's own hint (English)
+    failed_steps: list[str] = field(default_factory=list)  # solve-check: steps whose check did not pass
     error: str = ""
     seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)   # solve-check: check time per step
+    report: LabReport | None = None                       # its cleanup (namespace, what the sweep found)
 
 
 def alternative_cases() -> list[Case]:
-    cases = []
-    for f in sorted(ALTERNATIVES.glob("*/*/*")):
-        if f.suffix in (".yaml", ".sh"):
-            cases.append(Case("alternative", f.parent.parent.name, f.parent.name, f))
-    return cases
+    return [Case("alternative", f.parent.parent.name, f.parent.name, f)
+            for f in sorted(ALTERNATIVES.glob("*/*/*")) if f.suffix in (".yaml", ".sh")]
 
 
 def mistake_index(lab: str) -> dict[str, dict[str, Any]]:
@@ -85,6 +96,10 @@ def mistake_cases() -> list[Case]:
     return cases
 
 
+def solve_check_cases() -> list[Case]:
+    return [Case("solve-check", p.parent.name, "*") for p in sorted((ROOT / "labs").glob("*/lab.yaml"))]
+
+
 def _kubectl_env(kube: Kube, namespace: str, learner: str) -> dict[str, str]:
     env = dict(os.environ, NAMESPACE=namespace, LEARNER=learner, KUBELAB_LEARNER=learner,
                KUBELAB=f"{sys.executable} -m runner")
@@ -100,6 +115,7 @@ def _kubectl_env(kube: Kube, namespace: str, learner: str) -> dict[str, str]:
 
 def _act(sess: Session, case: Case) -> None:
     """Do what the case's file stands for, instead of the step's solve."""
+    assert case.path is not None
     if case.path.suffix == ".sh":
         r = subprocess.run(["bash", "-euo", "pipefail", str(case.path)], cwd=ROOT, capture_output=True, text=True,
                            env={**_kubectl_env(sess.kube, sess.namespace, sess.learner or ""),
@@ -141,7 +157,57 @@ def shown_hints(step: Step, outcomes: list[Outcome], sess: Session, lang: str = 
     return [sess.text(h, lang) for h in hints.ordered(step, outcomes)]
 
 
-def run_case(kube: Kube, case: Case, learner: str) -> CaseResult:
+def _run_case(sess: Session, loaded: LoadedLab, case: Case, res: CaseResult) -> None:
+    for s in loaded.lab.steps:
+        if s.id == case.step:
+            break
+        _replay(sess, sess.step(s.id))
+    else:
+        raise LookupError(f"no step {case.step!r} in lab {case.lab}")
+    step = sess.step(case.step)
+    sess.apply(step)
+    sess.begin_step(step)
+    samplers = sess.start_samplers(step)
+    try:
+        _act(sess, case)
+        if case.kind == "mistake":   # judged as a learner's `kubelab check` would be: no waiting for nothing
+            res.outcomes = sess.check_step(step, samplers, timeout_cap=MISTAKE_CAP, quiet=MISTAKE_QUIET)
+        else:
+            res.outcomes = sess.check_step(step, samplers)
+    finally:
+        for smp in samplers.values():
+            smp.stop()
+    res.hints = shown_hints(step, res.outcomes, sess)
+    if case.kind == "mistake":
+        _name_outcome(res, step, case, sess)
+
+
+def _run_solve_check(kube: Kube, sess: Session, loaded: LoadedLab, res: CaseResult) -> None:
+    """Each step as `kubelab solve <lab> <step>` then `kubelab check <lab> <step>` (two sessions, as two
+    processes would be): the check must pass."""
+    for s in loaded.lab.steps:
+        step = sess.step(s.id)
+        sess.apply(step)
+        sess.begin_step(step, fresh=False)
+        sess.solve(step)
+        checker = Session(kube, loaded, sess.learner, namespace=sess.namespace)
+        t0 = time.monotonic()
+        try:
+            outs = checker.check_step(checker.step(s.id), {}, quiet=CHECK_QUIET)
+        finally:
+            checker.close()
+        res.step_seconds[s.id] = time.monotonic() - t0
+        res.outcomes += outs
+        bad = [o for o in outs if not o.result.ok]
+        if bad:
+            res.failed_steps.append(s.id)
+            res.error = res.error or f"step {s.id}: kubelab check fails after solve: {bad[0].label}: {bad[0].result.summary}"
+            return     # later steps build on this one
+
+
+def run_case(kube: Kube, case: Case, base: str, cleanups: Cleanups | None = None) -> CaseResult:
+    """One job in a fresh namespace; with `cleanups` its deletion runs in the background (the caller's
+    cleanups.finish() proves it complete), without, this waits until everything is gone."""
     t0 = time.monotonic()
     res = CaseResult()
     try:
@@ -149,40 +215,68 @@ def run_case(kube: Kube, case: Case, learner: str) -> CaseResult:
     except Exception as e:  # noqa: BLE001 - reported by the test
         res.error = f"lab {case.lab}: {describe_error(e)}"
         return res
-    sess = Session(kube, loaded, learner)
+    sess = Session(kube, loaded, f"{base[:30]}-{secrets.token_hex(3)}")
+    res.report = LabReport(case.lab, sess.namespace)
     try:
-        sess.reset()
         sess.prepare()
-        for s in loaded.lab.steps:
-            if s.id == case.step:
-                break
-            _replay(sess, sess.step(s.id))
+        if case.kind == "solve-check":
+            _run_solve_check(kube, sess, loaded, res)
         else:
-            raise LookupError(f"no step {case.step!r} in lab {case.lab}")
-        step = sess.step(case.step)
-        sess.apply(step)
-        sess.begin_step(step)
-        samplers = sess.start_samplers(step)
-        try:
-            _act(sess, case)
-            cap = MISTAKE_CAP if case.kind == "mistake" else None
-            res.outcomes = sess.check_step(step, samplers, timeout_cap=cap)
-        finally:
-            for smp in samplers.values():
-                smp.stop()
-        res.hints = shown_hints(step, res.outcomes, sess)
-        if case.kind == "mistake":
-            _name_outcome(res, step, case, sess)
+            _run_case(sess, loaded, case, res)
     except Exception as e:  # noqa: BLE001 - reported by the test
         res.error = describe_error(e)
     finally:
-        try:
-            sess.reset()
-        except Exception as e:  # noqa: BLE001
-            res.error = res.error or f"reset failed: {describe_error(e)}"
         sess.close()
+        if cleanups is not None:
+            cleanups.start(res.report, sess)
+        else:
+            try:
+                sess.reset()
+            except Exception as e:  # noqa: BLE001
+                res.error = res.error or f"reset failed: {describe_error(e)}"
+            sess.close()
     res.seconds = time.monotonic() - t0
     return res
+
+
+def cost(case: Case) -> int:
+    """Steps replayed before the case's own (solve-check: all of them): the longest jobs start first."""
+    try:
+        ids = [s.id for s in find_lab(case.lab).lab.steps]
+    except Exception:  # noqa: BLE001 - run_case reports it
+        return 0
+    return 100 if case.kind == "solve-check" else (ids.index(case.step) if case.step in ids else 0)
+
+
+def run_all(kube: Kube, cases: list[Case], base: str, workers: int,
+            progress: Callable[[str], None] = lambda _line: None) -> dict[str, CaseResult]:
+    """Every case, `workers` at a time, longest first; one sweep at the end (its leftovers fail the case)."""
+    cleanups = Cleanups(kube)
+    t0 = time.monotonic()
+    lock = threading.Lock()
+    done = [0]
+
+    def one(case: Case) -> CaseResult:
+        res = run_case(kube, case, base, cleanups)
+        with lock:
+            done[0] += 1
+            verdict = "error" if res.error else "ran"
+            progress(f"[cases {time.monotonic() - t0:5.0f}s] {done[0]}/{len(cases)} {case.kind} {case.id}: "
+                     f"{verdict} in {res.seconds:.0f}s")
+        return res
+    ordered = sorted(cases, key=cost, reverse=True)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = dict(zip([c.id + c.kind for c in ordered], pool.map(one, ordered)))
+    progress(f"[cases {time.monotonic() - t0:5.0f}s] all {len(cases)} ran; sweeping their namespaces")
+    cleanups.finish()
+    progress(f"[cases {time.monotonic() - t0:5.0f}s] clean")
+    out = {}
+    for c in cases:
+        r = results[c.id + c.kind]
+        if r.report is not None and r.report.left:
+            r.error = r.error or f"left behind: {', '.join(r.report.left)}"
+        out[c.id] = r
+    return out
 
 
 def _name_outcome(res: CaseResult, step: Step, case: Case, sess: Session) -> None:
