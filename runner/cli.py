@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from runner.cli_workshop import board, workshop_app
+from runner.cli_workshop import board, session_for, workshop_app
 from runner.i18n import detect
 from runner.loader import LabError, LoadedLab, find_lab, load_all
 from runner.progress import ProgressStore, after_check
@@ -152,14 +152,13 @@ def show(ctx: typer.Context, lab: str) -> None:
 def run(ctx: typer.Context, lab: str, step: str | None = typer.Option(None, "--step", help="jump to this step"),
         check_wait: float = typer.Option(15.0, help="seconds a check waits for the state to settle")) -> None:
     """Guided mode: step by step, waits for you, checks, reveals hints. Ctrl-C keeps your place."""
-    from runner.engine import Session
     from runner.guided import run_guided
     check_wait = _seconds(check_wait, "--check-wait")
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     start = _step_id(loaded, step, c) if step else None
     _health_gate(c)
-    sess = Session(c.kube(), loaded, c.learner)
+    sess = session_for(c, loaded)
     try:
         raise typer.Exit(run_guided(c.out, sess, c.store(), c.lang, start, check_wait))
     except KeyboardInterrupt:
@@ -175,12 +174,11 @@ def run(ctx: typer.Context, lab: str, step: str | None = typer.Option(None, "--s
 def check(ctx: typer.Context, lab: str, step: str | None = typer.Argument(None),
           wait: float | None = typer.Option(None, help="cap on each check's timeout (seconds)")) -> None:
     """Check one step (default: your current step). Exit 0 if it passes."""
-    from runner.engine import Session
     wait = _seconds(wait, "--wait") if wait is not None else None
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     sid = _step_id(loaded, step, c)
-    sess = Session(c.kube(), loaded, c.learner)
+    sess = session_for(c, loaded)
     try:
         s = sess.step(sid)
         # invariants are judged on samples taken now; give up early once nothing changes any more
@@ -203,11 +201,10 @@ def check(ctx: typer.Context, lab: str, step: str | None = typer.Argument(None),
 @app.command()
 def solve(ctx: typer.Context, lab: str, step: str | None = typer.Argument(None)) -> None:
     """Apply and solve one step (default: your current step) — for demos and to skip."""
-    from runner.engine import Session
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     sid = _step_id(loaded, step, c)
-    sess = Session(c.kube(), loaded, c.learner)
+    sess = session_for(c, loaded)
     try:
         sess.prepare()
         s = sess.step(sid)
@@ -233,11 +230,10 @@ def solve(ctx: typer.Context, lab: str, step: str | None = typer.Argument(None))
 @app.command()
 def render(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a file of the lab (manifests/<id>/) or a path")) -> None:
     """Print a manifest with ${NAMESPACE}, ${NODE_PORT}... filled in (e.g. | kubectl apply -f -)."""
-    from runner.engine import Session
     from runner.learner_files import find_file, render_text
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
-    sess = Session(c.kube(), loaded, c.learner)
+    sess = session_for(c, loaded)
     try:
         sys.stdout.write(render_text(sess, find_file(loaded, file)))
     finally:
@@ -247,11 +243,10 @@ def render(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a
 @app.command("apply")
 def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help="a file of the lab (manifests/<id>/) or a path")) -> None:
     """Apply a manifest into the lab's namespace with ${NAMESPACE}, ${NODE_PORT}... filled in."""
-    from runner.engine import Session
     from runner.learner_files import apply_file, find_file
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
-    sess = Session(c.kube(), loaded, c.learner)
+    sess = session_for(c, loaded)
     try:
         for d in apply_file(sess, find_file(loaded, file)):
             c.out.line(f"{d} applied in {sess.namespace}")
@@ -263,13 +258,12 @@ def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help
 def reset(ctx: typer.Context, lab: str) -> None:
     """Delete the lab's namespace and cluster-scoped objects, and forget progress."""
     from runner.cluster.reset import leftovers
-    from runner.engine import Session
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
-    sess = Session(c.kube(), loaded, c.learner)
+    sess = session_for(c, loaded)
     removed = sess.reset()
     c.store().clear(loaded.id)
-    left = leftovers(c.kube(), sess.namespace, sess.cluster_kinds())
+    left = [] if c.workshop else leftovers(c.kube(), sess.namespace, sess.cluster_kinds())  # a learner's reset waits itself
     for r in removed:
         c.out.line(f"  removed {r}")
     for f in sess.cleanup_failures:
@@ -335,8 +329,12 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
         c.out.line(f"{lab_id} / {rep.step}: {rep.status}{' (' + rep.message + ')' if rep.status != 'passed' else ''}"
                    f" [{rep.seconds:.1f}s]", style)
 
-    learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]-<run>
-    reports = verify_labs(kube, loaded, learner, window, parallel, keep, on_step)
+    if c.workshop and c.learner:    # a learner may not create namespaces: their provisioned verify namespaces
+        from runner.workshop.verify import verify_labs as verify_workshop
+        reports = verify_workshop(kube, loaded, c.learner, window, parallel, keep, on_step)
+    else:
+        learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]-<run>
+        reports = verify_labs(kube, loaded, learner, window, parallel, keep, on_step)
     failed = [r for r in reports if not r.ok]
     for r in reports:
         for line in failure_lines(r):

@@ -2,11 +2,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+if TYPE_CHECKING:
+    from runner.engine import Session
+    from runner.loader import LoadedLab
+
 workshop_app = typer.Typer(no_args_is_help=True, help="Many learners on one cluster: accounts, namespaces, kubeconfigs.")
+
+
+def session_for(c: Any, loaded: LoadedLab) -> Session:
+    """A workshop learner's session (provisioned namespace, object-by-object reset) or the usual one."""
+    if c.workshop:
+        from runner.workshop.session import WorkshopSession
+        return WorkshopSession(c.kube(), loaded, c.learner)
+    from runner.engine import Session
+    return Session(c.kube(), loaded, c.learner)
 
 
 def _learners(learners: int | None, roster: Path | None) -> list[str]:
@@ -31,7 +44,6 @@ def up(ctx: typer.Context,
        server: str | None = typer.Option(None, help="API server URL learners use (default: yours)")) -> None:
     """Create (or bring up to date) every learner's namespaces, RBAC, quota and kubeconfig. Idempotent."""
     from runner.loader import load_all
-    from runner.workshop.plan import plan
     from runner.workshop.roster import RosterError
     try:
         names = _learners(learners, roster)
@@ -47,9 +59,13 @@ def up(ctx: typer.Context,
     from runner.workshop import provision
     c: Any = ctx.obj
     kube = c.kube()
+    plans, needs = provision.plans_for(kube, names, [lab for lab in all_labs if lab.id in ids])
+    for n in needs.values():
+        for b in n.blockers:
+            c.out.line(f"lab {n.lab} cannot run for a learner here: {b}", "yellow")
     try:
-        issued = provision.up(kube, plan(names, ids), out, hours, kube.context or "kubelab", server,
-                              progress=c.out.line)
+        issued = provision.up(kube, plans, out, hours, kube.context or "kubelab", server, progress=c.out.line,
+                              node_port_labs=frozenset(n.lab for n in needs.values() if n.node_port))
     except RuntimeError as e:
         return _fail(e)
     c.out.line(f"{len(issued)} learners ready; hand out the files in {out}/ (list: {out}/learners.md)")

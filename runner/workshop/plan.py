@@ -7,7 +7,7 @@ IngressClasses) and `get` on their own namespaces by name. Nothing grants anythi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner.placeholders import namespace_for
@@ -16,16 +16,19 @@ MANAGED_BY = "kubelab-workshop"
 LEARNER_LABEL = "kubelab.io/learner"
 SA_NAME = "learner"
 READER_ROLE = "kubelab-workshop-reader"
+# Learner pods may not reach the node (hostPath, privileged, host network or ports): that would lift every fence.
+POD_SECURITY = {"pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "baseline"}
 EXTRA_ROLE = "kubelab-workshop-extra"
 
-# Sized for the labs: the largest runs ~10 pods at once (rollouts with surge, a StatefulSet, a Job).
+# Sized for the labs: the largest runs ~10 pods at once (rollouts with surge, a StatefulSet, a Job); pv-pvc
+# asks for a 5Gi claim that must stay Pending (not be refused).
 QUOTA = {"pods": "30", "services": "20", "services.nodeports": "5", "services.loadbalancers": "0",
-         "persistentvolumeclaims": "10", "requests.storage": "5Gi", "configmaps": "50", "secrets": "50",
+         "persistentvolumeclaims": "10", "requests.storage": "20Gi", "configmaps": "50", "secrets": "50",
          "requests.cpu": "4", "requests.memory": "4Gi", "limits.memory": "8Gi"}
 # Defaults so a pod without resources still fits the quota; max keeps one pod from starving a node.
 LIMITS = [{"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"},
            "defaultRequest": {"cpu": "10m", "memory": "32Mi"}, "max": {"cpu": "2", "memory": "1Gi"}},
-          {"type": "PersistentVolumeClaim", "max": {"storage": "2Gi"}}]
+          {"type": "PersistentVolumeClaim", "max": {"storage": "10Gi"}}]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class LearnerPlan:
     name: str
     home: str                 # namespace holding the learner's ServiceAccount
     lab_namespaces: list[tuple[str, str]]   # (lab id, namespace)
+    # from the labs' needs (runner/workshop/lab_objects.py): cluster-scoped objects and the rights on them,
+    # and per lab namespace the annotations the claim policy reads (runner/workshop/admission.py)
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    annotations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def objects(self) -> list[dict[str, Any]]:
         subject = [{"kind": "ServiceAccount", "name": SA_NAME, "namespace": self.home}]
@@ -41,7 +48,8 @@ class LearnerPlan:
                                        "metadata": _meta(SA_NAME, self.name, self.home)}]
         for lab, ns in self.lab_namespaces:
             # the labels kubelab's own namespaces carry, so the runner finds them as its own
-            objs += [_ns(ns, self.name, {"kubelab.io/lab": lab, "kubelab.io/namespace": ns}),
+            objs += [_ns(ns, self.name, {"kubelab.io/lab": lab, "kubelab.io/namespace": ns, **POD_SECURITY},
+                         self.annotations.get(ns)),
                      _binding("RoleBinding", "kubelab-learner", "admin", subject, self.name, ns),
                      _binding("RoleBinding", "kubelab-learner-extra", EXTRA_ROLE, subject, self.name, ns),
                      {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta("kubelab-quota", self.name, ns),
@@ -62,7 +70,7 @@ class LearnerPlan:
             _binding("ClusterRoleBinding", own_ns, own_ns, subject, self.name),
             _binding("ClusterRoleBinding", f"kubelab-ws-{self.name}-reader", READER_ROLE, subject, self.name),
         ]
-        return objs
+        return objs + self.extra
 
     def namespaces(self) -> list[str]:
         return [ns for _, ns in self.lab_namespaces]
@@ -114,9 +122,12 @@ def _meta(name: str, learner: str, namespace: str | None = None) -> dict[str, An
     return m
 
 
-def _ns(name: str, learner: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+def _ns(name: str, learner: str, labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None) -> dict[str, Any]:
     meta = _meta(name, learner)
     meta["labels"].update(labels or {})
+    if annotations:
+        meta["annotations"] = dict(annotations)
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
 
 

@@ -12,11 +12,34 @@ import yaml
 from kubernetes import client
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from runner.cluster import nodeports
 from runner.cluster.client import Kube, call
-from runner.workshop.plan import LEARNER_LABEL, MANAGED_BY, SA_NAME, LearnerPlan, kubeconfig, shared_objects
+from runner.cluster.objects import NS_LABEL
+from runner.loader import LoadedLab
+from runner.workshop.admission import admission_objects
+from runner.workshop.lab_objects import add_needs
+from runner.workshop.needs import LabNeeds, lab_needs
+from runner.workshop.plan import LEARNER_LABEL, MANAGED_BY, SA_NAME, LearnerPlan, kubeconfig, plan, shared_objects
 
 FIELD_MANAGER = "kubelab-workshop"
 MANAGED = f"app.kubernetes.io/managed-by={MANAGED_BY}"
+
+
+def plans_for(kube: Kube, learners: list[str], labs: list[LoadedLab]) -> tuple[list[LearnerPlan], dict[str, LabNeeds]]:
+    """The learners' plans with what the labs need beyond their namespaces (runner/workshop/needs.py)."""
+    def cluster_scoped(api_version: str, kind: str) -> bool:
+        return not kube.resource(api_version, kind).namespaced
+
+    def resolve(api_version: str, kind: str) -> tuple[str, str]:
+        r = kube.resource(api_version, kind)
+        return str(r.group or ""), str(r.name)
+    needs = {lab.id: lab_needs(lab, cluster_scoped) for lab in labs}
+    # classes every claim may name: the cluster's own, not a lab run's or a learner's
+    classes = call(kube.resource("storage.k8s.io/v1", "StorageClass").get).to_dict().get("items") or []
+    shared = sorted(c["metadata"]["name"] for c in classes
+                    if not {NS_LABEL, LEARNER_LABEL} & set(c["metadata"].get("labels") or {}))
+    plans = [add_needs(p, needs, resolve, shared) for p in plan(learners, [lab.id for lab in labs])]
+    return plans, needs
 
 
 @dataclass
@@ -51,7 +74,8 @@ def _owner_of(kube: Kube, namespace: str) -> str | None:
 
 
 def up(kube: Kube, plans: list[LearnerPlan], out_dir: Path, hours: float, cluster_name: str,
-       server: str | None = None, progress: Callable[[str], None] = print) -> list[Issued]:
+       server: str | None = None, progress: Callable[[str], None] = print,
+       node_port_labs: frozenset[str] = frozenset()) -> list[Issued]:
     # Refuse before creating anything if a namespace we would hand out belongs to someone else.
     for p in plans:
         for ns in [p.home, *p.namespaces()]:
@@ -59,7 +83,7 @@ def up(kube: Kube, plans: list[LearnerPlan], out_dir: Path, hours: float, cluste
             if owner not in (None, p.name):
                 raise RuntimeError(f"namespace {ns} already exists and belongs to {owner}, not learner {p.name}: "
                                    f"pick another learner name or remove it")
-    for obj in shared_objects():
+    for obj in shared_objects() + admission_objects():
         _apply(kube, obj)
     out_dir.mkdir(parents=True, exist_ok=True)
     ca, host = _ca_data(kube), server or kube.cfg.host
@@ -79,8 +103,22 @@ def up(kube: Kube, plans: list[LearnerPlan], out_dir: Path, hours: float, cluste
         issued.append(Issued(p.name, path, p.namespaces(), expires))
         progress(f"learner {p.name}: {len(p.namespaces())} namespaces, kubeconfig {path} "
                  f"(token until {expires}) [{time.monotonic() - t0:.1f}s]")
+    _claim_node_ports(kube, plans, node_port_labs, progress)
     _write_list(out_dir, issued)
     return issued
+
+
+def _claim_node_ports(kube: Kube, plans: list[LearnerPlan], labs: frozenset[str],
+                      progress: Callable[[str], None]) -> None:
+    """${NODE_PORT} for the namespaces of labs that use it: claiming reads every namespace and Service, which a
+    learner may not. Verify namespaces first (a workshop's concurrent verify needs them), then the labs'."""
+    wanted = [(lab, ns) for verify in (True, False) for p in plans for lab, ns in p.lab_namespaces
+              if lab in labs and ("-verify-" in ns) == verify]
+    for lab, ns in wanted:
+        try:
+            nodeports.claim(kube, ns)
+        except RuntimeError as e:
+            progress(f"{ns}: no NodePort for lab {lab} ({e}); its host checks cannot run there")
 
 
 def _write_list(out_dir: Path, issued: list[Issued]) -> None:
@@ -98,7 +136,9 @@ def down(kube: Kube, learners: list[str] | None, progress: Callable[[str], None]
     sel = MANAGED + (f",{LEARNER_LABEL} in ({','.join(learners)})" if learners else "")
     removed = []
     for api, kind in [("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
-                      ("rbac.authorization.k8s.io/v1", "ClusterRole"), ("v1", "Namespace")]:
+                      ("rbac.authorization.k8s.io/v1", "ClusterRole"), ("v1", "PersistentVolume"),
+                      ("storage.k8s.io/v1", "StorageClass"), ("networking.k8s.io/v1", "IngressClass"),
+                      ("v1", "Namespace")]:
         res = kube.resource(api, kind)
         for obj in call(res.get, label_selector=sel).to_dict().get("items") or []:
             try:
@@ -107,7 +147,7 @@ def down(kube: Kube, learners: list[str] | None, progress: Callable[[str], None]
             except NotFoundError:
                 pass
     if learners is None:
-        for obj in shared_objects():
+        for obj in admission_objects()[::-1] + shared_objects():
             try:
                 call(kube.resource(obj["apiVersion"], obj["kind"]).delete, name=obj["metadata"]["name"])
                 removed.append(f"{obj['kind']}/{obj['metadata']['name']}")
