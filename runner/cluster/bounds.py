@@ -44,8 +44,10 @@ def _reason(e: BaseException) -> str:
     return text.splitlines()[0][:160]
 
 
-def probe(api: client.ApiClient, where: str, budget: float | None = None) -> None:
-    """GET /version within `budget` seconds; raises ConnectionError with one line saying what to do."""
+def probe(api: client.ApiClient, where: str, budget: float | None = None,
+          refused: str = "get a fresh kubeconfig (make cluster)") -> None:
+    """GET /version within `budget` seconds; raises ConnectionError with one line saying what to do
+    (`refused`: what to do when the credentials are refused)."""
     budget = limits.CONNECT_BUDGET if budget is None else budget
     deadline = time.monotonic() + budget
     host = api.configuration.host
@@ -57,7 +59,7 @@ def probe(api: client.ApiClient, where: str, budget: float | None = None) -> Non
         except ApiException as e:
             if e.status in (401, 403):
                 raise ConnectionError(f"the cluster at {host} refused the credentials of {where} "
-                                      f"({e.status} {e.reason}): get a fresh kubeconfig (make cluster)") from None
+                                      f"({e.status} {e.reason}): {refused}") from None
             if e.status and e.status < 500 and e.status != 429:
                 raise ConnectionError(f"the cluster at {host} answered {e.status} {e.reason} ({where})") from None
             why = f"{e.status} {e.reason}"

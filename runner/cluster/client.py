@@ -20,7 +20,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from runner.cluster.bounds import bound_requests, probe
-from runner.cluster.kubeconfig import DEFAULT_CONTEXT, cluster_kubeconfig, resolve_context, resolve_kubeconfig  # noqa: F401 - re-exported for callers
+from runner.cluster.kubeconfig import DEFAULT_CONTEXT, cluster_kubeconfig, learner_of, resolve_context, resolve_kubeconfig  # noqa: F401 - re-exported for callers
 
 T = TypeVar("T")
 
@@ -149,8 +149,11 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> Kube:
     api = client.ApiClient(cfg)
     bound_requests(api)
     where = f"kubeconfig {path}, context {ctx or 'current'}"
+    learner = learner_of(path, ctx)
+    refused = (f"your workshop token has expired or was revoked: ask the instructor for a new kubeconfig "
+               f"(learner {learner})") if learner else "get a fresh kubeconfig (make cluster)"
     try:
-        probe(api, where)   # the discovery cache would hide a refused token or a dead server until much later
+        probe(api, where, refused=refused)   # the discovery cache would hide a refused token or a dead server until much later
     except ConnectionError as e:
         raise ClusterUnavailable(str(e)) from None
     try:

@@ -40,26 +40,33 @@ def kinds_for(kube: Kube, lab_kinds: list[tuple[str, str]]) -> list[tuple[str, s
     return out
 
 
-def snapshot(kube: Kube, namespace: str, kinds: list[tuple[str, str]]) -> Snapshot:
-    """Every object of these kinds in the namespace, by uid (kinds the account may not list are left out)."""
+def snapshot(kube: Kube, namespaces: list[str], kinds: list[tuple[str, str]]) -> Snapshot:
+    """Every object of these kinds in the namespaces, by uid (kinds the account may not list are left out)."""
     out: Snapshot = {}
-    for api_version, kind in kinds:
-        try:
-            items = call(kube.resource(api_version, kind).get, namespace=namespace).to_dict().get("items") or []
-        except Exception as e:  # noqa: BLE001 - a kind this learner may not list holds nothing of theirs
-            if status_of(e) in (403, 404):
-                continue
-            raise
-        for o in items:
-            m = o["metadata"]
-            out[m["uid"]] = {"apiVersion": api_version, "kind": kind, "name": m["name"],
-                             "owned": bool(m.get("ownerReferences")), "deleting": bool(m.get("deletionTimestamp")),
-                             "workshop": (m.get("labels") or {}).get("app.kubernetes.io/managed-by") == MANAGED_BY}
+    for namespace in namespaces:
+        for api_version, kind in kinds:
+            try:
+                items = call(kube.resource(api_version, kind).get, namespace=namespace).to_dict().get("items") or []
+            except Exception as e:  # noqa: BLE001 - a kind this learner may not list holds nothing of theirs
+                if status_of(e) in (403, 404):
+                    continue
+                raise
+            out.update(_entries(api_version, kind, namespace, items))
     return out
 
 
-def _delete(kube: Kube, namespace: str, o: dict[str, Any], policy: str, grace: int | None) -> bool:
-    kw: dict[str, Any] = {"name": o["name"], "namespace": namespace, "propagation_policy": policy}
+def _entries(api_version: str, kind: str, namespace: str, items: list[dict[str, Any]]) -> Snapshot:
+    out: Snapshot = {}
+    for o in items:
+        m = o["metadata"]
+        out[m["uid"]] = {"apiVersion": api_version, "kind": kind, "name": m["name"], "namespace": namespace,
+                     "owned": bool(m.get("ownerReferences")), "deleting": bool(m.get("deletionTimestamp")),
+                     "workshop": (m.get("labels") or {}).get("app.kubernetes.io/managed-by") == MANAGED_BY}
+    return out
+
+
+def _delete(kube: Kube, o: dict[str, Any], policy: str, grace: int | None) -> bool:
+    kw: dict[str, Any] = {"name": o["name"], "namespace": o["namespace"], "propagation_policy": policy}
     if grace is not None and o["kind"] == "Pod":
         kw["grace_period_seconds"] = grace
     try:
@@ -75,30 +82,30 @@ def _ours(now: Snapshot, before: Snapshot | None) -> Snapshot:
     return {u: o for u, o in now.items() if not o["workshop"] and (o["kind"], o["name"]) not in KEEP}
 
 
-def clean(kube: Kube, namespace: str, kinds: list[tuple[str, str]], before: Snapshot | None,
+def clean(kube: Kube, namespaces: list[str], kinds: list[tuple[str, str]], before: Snapshot | None,
           timeout: float = 180.0, zero_grace: bool = True) -> tuple[list[str], list[str], set[str]]:
     """Delete this run's objects (see the module doc) and wait until they are gone. Returns (removed, left,
     uids of the claims removed): `left` names what is still there after `timeout` (events are not waited for)."""
     grace = 0 if zero_grace else None
     removed: list[str] = []
-    ours = _ours(snapshot(kube, namespace, kinds), before)
+    ours = _ours(snapshot(kube, namespaces, kinds), before)
     claims = {u for u, o in ours.items() if o["kind"] == "PersistentVolumeClaim"}
     for o in ours.values():            # roots first: their dependents go with them
-        if not o["owned"] and o["kind"] != "Event" and _delete(kube, namespace, o, "Foreground", grace):
+        if not o["owned"] and o["kind"] != "Event" and _delete(kube, o, "Foreground", grace):
             removed.append(f"{o['kind']}/{o['name']}")
     deadline = time.monotonic() + timeout
     while True:
-        left = {u: o for u, o in _ours(snapshot(kube, namespace, kinds), before).items() if o["kind"] != "Event"}
+        left = {u: o for u, o in _ours(snapshot(kube, namespaces, kinds), before).items() if o["kind"] != "Event"}
         claims |= {u for u, o in left.items() if o["kind"] == "PersistentVolumeClaim"}
         if not left or time.monotonic() > deadline:
             break
         for o in left.values():        # an orphan (a StatefulSet's claim) or a root whose delete raced a create
             if not o["deleting"] and not o["owned"]:
-                _delete(kube, namespace, o, "Background", grace)
+                _delete(kube, o, "Background", grace)
         time.sleep(POLL)
-    for o in _ours(snapshot(kube, namespace, [("v1", "Event")]), before).values():
+    for o in _ours(snapshot(kube, namespaces, [("v1", "Event")]), before).values():
         try:       # stale events would satisfy an event check in the next run
-            _delete(kube, namespace, o, "Background", None)
+            _delete(kube, o, "Background", None)
         except Exception as e:  # noqa: BLE001 - the session ignores events older than its start anyway
             if status_of(e) != 403:
                 raise

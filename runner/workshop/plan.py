@@ -21,14 +21,12 @@ POD_SECURITY = {"pod-security.kubernetes.io/enforce": "baseline", "pod-security.
 EXTRA_ROLE = "kubelab-workshop-extra"
 
 # Sized for the labs: the largest runs ~10 pods at once (rollouts with surge, a StatefulSet, a Job); pv-pvc
-# asks for a 5Gi claim that must stay Pending (not be refused).
+# asks for a 5Gi claim that must stay Pending (not be refused). Counts and storage only: a CPU or memory quota
+# forces a LimitRange default onto every container, and pods would no longer be what the labs show
+# (BestEffort pods, the QoS classes of resources-qos).
 QUOTA = {"pods": "30", "services": "20", "services.nodeports": "5", "services.loadbalancers": "0",
-         "persistentvolumeclaims": "10", "requests.storage": "20Gi", "configmaps": "50", "secrets": "50",
-         "requests.cpu": "4", "requests.memory": "4Gi", "limits.memory": "8Gi"}
-# Defaults so a pod without resources still fits the quota; max keeps one pod from starving a node.
-LIMITS = [{"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"},
-           "defaultRequest": {"cpu": "10m", "memory": "32Mi"}, "max": {"cpu": "2", "memory": "1Gi"}},
-          {"type": "PersistentVolumeClaim", "max": {"storage": "10Gi"}}]
+         "persistentvolumeclaims": "10", "requests.storage": "20Gi", "configmaps": "50", "secrets": "50"}
+LIMITS = [{"type": "PersistentVolumeClaim", "max": {"storage": "10Gi"}}]
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,7 @@ class LearnerPlan:
     # and per lab namespace the annotations the claim policy reads (runner/workshop/admission.py)
     extra: list[dict[str, Any]] = field(default_factory=list)
     annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+    companions: list[dict[str, Any]] = field(default_factory=list)   # labs' second namespaces (Namespace objects)
 
     def objects(self) -> list[dict[str, Any]]:
         subject = [{"kind": "ServiceAccount", "name": SA_NAME, "namespace": self.home}]
@@ -48,14 +47,10 @@ class LearnerPlan:
                                        "metadata": _meta(SA_NAME, self.name, self.home)}]
         for lab, ns in self.lab_namespaces:
             # the labels kubelab's own namespaces carry, so the runner finds them as its own
-            objs += [_ns(ns, self.name, {"kubelab.io/lab": lab, "kubelab.io/namespace": ns, **POD_SECURITY},
-                         self.annotations.get(ns)),
-                     _binding("RoleBinding", "kubelab-learner", "admin", subject, self.name, ns),
-                     _binding("RoleBinding", "kubelab-learner-extra", EXTRA_ROLE, subject, self.name, ns),
-                     {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta("kubelab-quota", self.name, ns),
-                      "spec": {"hard": QUOTA}},
-                     {"apiVersion": "v1", "kind": "LimitRange", "metadata": _meta("kubelab-limits", self.name, ns),
-                      "spec": {"limits": LIMITS}}]
+            objs += self._namespace(ns, {"kubelab.io/lab": lab, "kubelab.io/namespace": ns}, subject)
+        for doc in self.companions:     # a lab's second namespace: labelled as its run's (runner/cluster/companions.py)
+            meta = doc["metadata"]
+            objs += self._namespace(meta["name"], meta.get("labels") or {}, subject)
         own_ns = f"kubelab-ws-{self.name}-namespaces"
         objs += [
             # their progress lives in their home namespace (ConfigMaps), which they may not otherwise change
@@ -72,8 +67,17 @@ class LearnerPlan:
         ]
         return objs + self.extra
 
+    def _namespace(self, ns: str, labels: dict[str, str], subject: list[dict[str, str]]) -> list[dict[str, Any]]:
+        return [_ns(ns, self.name, {**labels, **POD_SECURITY}, self.annotations.get(ns)),
+                _binding("RoleBinding", "kubelab-learner", "admin", subject, self.name, ns),
+                _binding("RoleBinding", "kubelab-learner-extra", EXTRA_ROLE, subject, self.name, ns),
+                {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta("kubelab-quota", self.name, ns),
+                 "spec": {"hard": QUOTA}},
+                {"apiVersion": "v1", "kind": "LimitRange", "metadata": _meta("kubelab-limits", self.name, ns),
+                 "spec": {"limits": LIMITS}}]
+
     def namespaces(self) -> list[str]:
-        return [ns for _, ns in self.lab_namespaces]
+        return [ns for _, ns in self.lab_namespaces] + [d["metadata"]["name"] for d in self.companions]
 
 
 def plan(learners: list[str], lab_ids: list[str]) -> list[LearnerPlan]:

@@ -63,9 +63,10 @@ class WorkshopSession(Session):
         self.needs = lab_needs(loaded, lambda a, k: not kube.resource(a, k).namespaced)
 
     def prepare(self) -> None:
-        if not kobj.namespace_active(self.kube, self.namespace):
-            raise PermissionError(f"your namespace {self.namespace} is gone and a learner may not create it: "
-                                  + instructor_fix(self.lab.id, self.learner))
+        for ns in self.namespaces():
+            if not kobj.namespace_active(self.kube, ns):
+                raise PermissionError(f"your namespace {ns} is gone and a learner may not create it: "
+                                      + instructor_fix(self.lab.id, self.learner))
         if self.uses_node_port:
             port = nodeports.current(self.kube, self.namespace)
             if not port:
@@ -103,6 +104,11 @@ class WorkshopSession(Session):
         return [d["metadata"]["name"] for d in self.needs.docs_for(self.namespace, self.learner or "")
                 if d["kind"] == "PersistentVolume"]
 
+    def namespaces(self) -> list[str]:
+        """The run's namespace and its second ones (provisioned like it)."""
+        return [self.namespace] + [d["metadata"]["name"] for d in self.needs.docs_for(self.namespace, self.learner or "")
+                                   if d["kind"] == "Namespace"]
+
     def reset(self, timeout: float = 180.0) -> list[str]:
         """The run's objects (all but the workshop's in a learner's own namespace), then the volumes freed.
         The lab's cleanup actions are not run: they undo cluster-scoped work a learner cannot do (the workshop
@@ -110,7 +116,7 @@ class WorkshopSession(Session):
         self.close()
         self.cleanup_failures = []
         kinds = cleanup.kinds_for(self.kube, self.cluster_kinds())
-        removed, left, claims = cleanup.clean(self.kube, self.namespace, kinds, self.before, timeout,
+        removed, left, claims = cleanup.clean(self.kube, self.namespaces(), kinds, self.before, timeout,
                                               self.lab.defaults.zero_grace_cleanup)
         left += cleanup.free_volumes(self.kube, self.namespace, self.volumes(), claims)
         if left:

@@ -62,7 +62,8 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str, window: float = PREC
     try:
         probe = WorkshopSession(kube, loaded, learner, namespace=ns)
         kinds = cleanup.kinds_for(kube, probe.cluster_kinds())
-        sess = WorkshopSession(kube, loaded, learner, namespace=ns, before=cleanup.snapshot(kube, ns, kinds))
+        before = cleanup.snapshot(kube, probe.namespaces(), kinds)
+        sess = WorkshopSession(kube, loaded, learner, namespace=ns, before=before)
         sess.prepare()
         for s in loaded.lab.steps:
             rep = verify_step(sess, s.id, window)
