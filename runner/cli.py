@@ -157,17 +157,22 @@ def run(ctx: typer.Context, lab: str, step: str | None = typer.Option(None, "--s
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     start = _step_id(loaded, step, c) if step else None
-    _health_gate(c)
-    sess = session_for(c, loaded)
-    try:
-        raise typer.Exit(run_guided(c.out, sess, c.store(), c.lang, start, check_wait))
-    except KeyboardInterrupt:
-        from runner.i18n import msg
-        c.out.line("")
-        c.out.line(msg("saved", c.lang))
-        raise typer.Exit(130) from None
-    finally:
-        sess.close()
+    from runner.runlock import run_lock
+    with run_lock(c.learner, loaded.id):      # a second `run` of this lab and learner: one line, exit 2
+        try:
+            _health_gate(c)
+            sess = session_for(c, loaded)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        try:
+            raise typer.Exit(run_guided(c.out, sess, c.store(), c.lang, start, check_wait))
+        except KeyboardInterrupt:
+            from runner.i18n import msg
+            c.out.line("")
+            c.out.line(msg("saved", c.lang))
+            raise typer.Exit(130) from None
+        finally:
+            sess.close()
 
 
 @app.command()
@@ -258,9 +263,14 @@ def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help
 def reset(ctx: typer.Context, lab: str) -> None:
     """Delete the lab's namespace and cluster-scoped objects, and forget progress."""
     from runner.cluster.reset import leftovers
+    from runner.runlock import holder
     c: Ctx = ctx.obj
     loaded = _lab(c, lab)
     sess = session_for(c, loaded)
+    pid = holder(c.learner, loaded.id)
+    if pid is not None:
+        c.out.err(f"kubelab: `kubelab run {loaded.id}` is running for learner {c.learner or 'default'} (pid {pid}): "
+                  "resetting anyway; that run will offer to set its step up again")
     removed = sess.reset()
     c.store().clear(loaded.id)
     left = [] if c.workshop else leftovers(c.kube(), sess.namespace, sess.cluster_kinds())  # a learner's reset waits itself

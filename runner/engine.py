@@ -72,6 +72,7 @@ class Session:
         self._client_ready = False
         self.cleanup_failures: list[str] = []
         self._lock = threading.Lock()
+        self._samplers: list[Sampler] = []
 
     # --- lifecycle -----------------------------------------------------------------
     def step(self, step_id: str) -> Step:
@@ -103,6 +104,9 @@ class Session:
             self.vars["NODE_PORT"] = str(nodeports.claim(self.kube, self.namespace))
 
     def close(self) -> None:
+        for smp in self._samplers:
+            smp.stop()
+        self._samplers = []
         self.informers.stop()
         self._client_ready = False    # the client pod goes with the namespace; ask again next time
 
@@ -233,21 +237,22 @@ class Session:
         return name
 
     def http(self, spec: Any) -> http_check.HttpResponse:
+        at = time.monotonic()
         if spec.pod is not None:       # sent from a lab pod, not the client pod (runner/cluster/pod_http.py)
             try:
                 return pod_http.from_pod(self.kube, spec, spec.pod.namespace or self.namespace,
                                          self.informer(spec.pod).objects())
             except Exception as e:  # noqa: BLE001 - as below
-                return http_check.HttpResponse(None, error=describe_error(e), at=time.monotonic())
-        if spec.from_ == "cluster":
-            with self._lock:
-                if not self._client_ready:
-                    probes.ensure_client_pod(self.kube, self.namespace)
-                    self._client_ready = True
+                return http_check.HttpResponse(None, error=describe_error(e), at=at, lost=describe_error(e))
         try:
+            if spec.from_ == "cluster":
+                with self._lock:
+                    if not self._client_ready:
+                        probes.ensure_client_pod(self.kube, self.namespace)
+                        self._client_ready = True
             r = probes.http_probe(self.kube, self.namespace, spec)
-        except Exception as e:  # noqa: BLE001 - an exec/transport failure is a failed request, not a crash
-            return http_check.HttpResponse(None, error=describe_error(e), at=time.monotonic())
+        except Exception as e:  # noqa: BLE001 - no client pod or no exec (API server away, 403): no request was made
+            return http_check.HttpResponse(None, error=describe_error(e), at=at, lost=describe_error(e))
         if spec.tls and spec.tls.secret:
             r.secret_cert = self.secret_cert(spec.tls.secret)
         return r
@@ -290,6 +295,8 @@ class Session:
                 inf = self.informer(s.target)
                 if inf.error:     # e.g. 401, 403 or a bad selector: the objects are unknown, not absent
                     return Result(False, f"{c.label()}: {inf.error}", [inf.error], fatal=True)
+                if not inf.synced.is_set():   # never listed (API server away): unknown, not absent
+                    return Result.failed(f"{c.label()}: not observed yet: {inf.unlisted()}", [inf.unlisted()])
                 verdict: Result = mod.evaluate(s, inf.objects())
                 return verdict
             if c.kind == "event":
@@ -298,6 +305,8 @@ class Session:
                 ev_inf = self.informers.get("v1", "Event", self.namespace)
                 if ev_inf.error:
                     return Result(False, f"{c.label()}: {ev_inf.error}", [ev_inf.error], fatal=True)
+                if not ev_inf.synced.is_set():
+                    return Result.failed(f"{c.label()}: not observed yet: {ev_inf.unlisted()}", [ev_inf.unlisted()])
                 evs = ev_inf.objects()
                 return event.evaluate(s, evs, names)
             if c.kind == "http":      # the Services/Ingresses behind the URL are found by explain_failure
@@ -384,7 +393,10 @@ class Session:
         return explain.annotate(self.kube, self.namespace, c, r)
 
     def start_samplers(self, step: Step) -> dict[int, Sampler]:
-        return {i: Sampler(self, c) for i, c in enumerate(step.check) if c.kind == "invariant"}
+        started = {i: Sampler(self, c) for i, c in enumerate(step.check) if c.kind == "invariant"}
+        # close() stops them, however the caller ends (Ctrl-C too)
+        self._samplers = [smp for smp in self._samplers if not smp.stopped] + list(started.values())
+        return started
 
     def check_step(self, step: Step, samplers: dict[int, Sampler] | None = None,
                    timeout_cap: float | None = None, quiet: float | None = None) -> list[Outcome]:

@@ -12,6 +12,7 @@ MAX_NAME = 253                # Kubernetes object names
 CONNECT_BUDGET = 3.0           # seconds connect() keeps trying to reach the API server before giving up
 REQUEST_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds of one API request
 WATCH_READ_TIMEOUT = 90.0      # a watch asks the server to end it after 60 s; no byte for 90 s is a dead server
+API_OUTAGE = 60.0              # seconds one API call rides out an API server that is away (a restart takes 20-40 s)
 
 
 def seconds(value: float, what: str = "duration") -> float:

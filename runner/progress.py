@@ -1,13 +1,15 @@
 """Per-learner progress in the XDG state dir, so Ctrl-C in `kubelab run` can resume at the same step."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,14 +156,28 @@ class ProgressStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Read-modify-write under an flock: two kubelab processes of one learner (a `run` and a `check` or a
+        `reset` in another terminal) must not drop each other's update. Freed by the kernel on kill -9."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def put(self, lab_id: str, p: LabProgress) -> None:
-        data = self._read()
-        old = data.get(lab_id)
-        unknown = {k: v for k, v in old.items() if k not in asdict(p)} if isinstance(old, dict) else {}
-        data[lab_id] = {**unknown, **asdict(stamp(entry(old), p, time.time()))}   # keep fields a newer kubelab wrote
-        self._write(data)
+        with self._exclusive():
+            data = self._read()
+            old = data.get(lab_id)
+            unknown = {k: v for k, v in old.items() if k not in asdict(p)} if isinstance(old, dict) else {}
+            data[lab_id] = {**unknown, **asdict(stamp(entry(old), p, time.time()))}   # keep fields a newer kubelab wrote
+            self._write(data)
 
     def clear(self, lab_id: str) -> None:
-        data = self._read()
-        if data.pop(lab_id, None) is not None:
-            self._write(data)
+        with self._exclusive():
+            data = self._read()
+            if data.pop(lab_id, None) is not None:
+                self._write(data)

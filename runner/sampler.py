@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from runner.checks import invariant
@@ -42,7 +41,6 @@ class Sampler:
             self._on_pods(self._inf.objects())
             threading.Thread(target=self._pods_loop, daemon=True, name="sampler-pods").start()
         else:
-            self._pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="sampler-http")
             self._busy = 0
             threading.Thread(target=self._http_loop, daemon=True, name="sampler-http").start()
 
@@ -80,7 +78,9 @@ class Sampler:
                 if free:
                     self._busy += 1
             if free:
-                self._pool.submit(self._probe, due)
+                # a daemon thread per request (at most MAX_IN_FLIGHT): a probe stuck while the API server is
+                # away must not hold up the exit of an interrupted `kubelab run` (pool threads are joined at exit)
+                threading.Thread(target=self._probe, args=(due,), daemon=True, name="sampler-http").start()
             else:
                 self.skipped += 1
             n = max(n + 1, ticks(self.start, self.spec.every, time.monotonic()) - 1)   # late: skip missed ticks
@@ -90,12 +90,14 @@ class Sampler:
         with self._lock:
             self._lock.wait_for(lambda: len(self.samples) >= self.spec.min_samples, timeout=timeout)
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._inf:
             self._inf.remove_listener(self._on_pods)
-        else:
-            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def result(self) -> Result:
         with self._lock:

@@ -22,6 +22,9 @@ class HttpResponse:
     at: float = 0.0                    # monotonic time of the sample (invariants)
     cert: bytes | None = None          # DER of the served certificate (https from the host)
     secret_cert: str | None = None     # PEM of the Secret named by tls.secret (filled by the engine)
+    # Why no request could be made at all (the in-cluster request travels through an exec via the API server,
+    # which may be away): a sample that was not taken, never a failed request nor an expected "no answer".
+    lost: str | None = None
 
     @property
     def failure(self) -> str | None:
@@ -47,6 +50,8 @@ def classify(error: str) -> str:
 
 
 def problems(spec: HttpSpec, r: HttpResponse) -> list[str]:
+    if r.lost is not None:
+        return [f"no sample: the request could not be made ({r.lost})"]
     if spec.no_answer is not None:
         if r.status is not None:
             return [f"expected no answer ({' or '.join(spec.no_answer)}), got HTTP {r.status}"]

@@ -41,11 +41,21 @@ def pods_sample(at: float, pods: list[dict[str, Any]]) -> PodsSample:
                       sorted((p.get("metadata") or {}).get("name", "?") for p in live))
 
 
+def lost_note(lost: list[Any], start: float) -> list[str]:
+    """What the samples that could not be taken were (they count neither for nor against the promise)."""
+    if not lost:
+        return []
+    return [f"{len(lost)} samples could not be taken between +{lost[0].at - start:.1f}s and "
+            f"+{lost[-1].at - start:.1f}s (not counted as failed requests): {lost[0].lost}"]
+
+
 def evaluate(spec: InvariantSpec, samples: list[Any], start: float = 0.0) -> Result:
+    lost = [s for s in samples if getattr(s, "lost", None) is not None]
+    samples = [s for s in samples if getattr(s, "lost", None) is None]
     n = len(samples)
     if n < spec.min_samples:
         return Result.failed(f"invariant: only {n} samples taken, need {spec.min_samples}",
-                             ["the step finished before the invariant could be observed"])
+                             ["the step finished before the invariant could be observed"] + lost_note(lost, start))
     if spec.http:
         bad = [(s, http_check.problems(spec.http, s)) for s in samples if isinstance(s, HttpResponse)]
         bad = [(s, p) for s, p in bad if p]
@@ -54,8 +64,11 @@ def evaluate(spec: InvariantSpec, samples: list[Any], start: float = 0.0) -> Res
             return Result.failed(
                 f"invariant: {len(bad)} of {n} requests to {spec.http.url} failed",
                 [f"first failure at +{first.at - start:.2f}s: {why[0]}"] +
-                [f"+{s.at - start:.2f}s: {p[0]}" for s, p in bad[1:6]])
-        return Result.passed(f"invariant: all {n} requests to {spec.http.url} succeeded")
+                [f"+{s.at - start:.2f}s: {p[0]}" for s, p in bad[1:6]] + lost_note(lost, start))
+        r = Result.passed(f"invariant: all {n} requests to {spec.http.url} succeeded"
+                          + (f" ({len(lost)} could not be made)" if lost else ""))
+        r.details += lost_note(lost, start)
+        return r
     assert spec.pods is not None
     p = spec.pods
     details: list[str] = []

@@ -7,6 +7,7 @@ else `kind-kubelab` when the kubeconfig has it, else the current context.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
+from runner import limits
 from runner.cluster.bounds import bound_requests, probe
 from runner.cluster.kubeconfig import DEFAULT_CONTEXT, cluster_kubeconfig, learner_of, resolve_context, resolve_kubeconfig  # noqa: F401 - re-exported for callers
 
@@ -31,8 +33,20 @@ def status_of(exc: BaseException) -> int | None:
     return None
 
 
+class ApiUnavailable(ConnectionError):
+    """The API server gave only transient errors (refused, reset, 5xx) for the whole retry budget.
+    str() is the one line the user sees: "API server unavailable for 61 s: <last error>"."""
+
+
+class ExecChannelLost(ConnectionError):
+    """An exec stream through the API server broke before the command's exit status arrived (the API server
+    or the node restarted): nothing is known about the command, which is not the same as it failing."""
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for an exception; API errors become the apiserver's own message (e.g. 422 ... already allocated)."""
+    if isinstance(exc, (ApiUnavailable, ExecChannelLost)):
+        return str(exc)
     body = getattr(exc, "body", None)
     if isinstance(body, (str, bytes)) and body:
         try:
@@ -57,17 +71,32 @@ class UnknownKind(ValueError):
 
 
 def is_schema_error(exc: BaseException) -> bool:
+    return any(m in _body(exc) for m in _SCHEMA_ERRORS)
+
+
+def _body(exc: BaseException) -> str:
     body = getattr(exc, "body", None)
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
-    return any(m in text for m in _SCHEMA_ERRORS)
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+
+
+# A pod created in a namespace whose `default` ServiceAccount the controller has not made yet is refused with
+# 403 "error looking up service account": a moment later it is accepted (seen right after a node restart).
+_NOT_YET = ("error looking up service account",)
+
+
+def is_not_yet(exc: BaseException) -> bool:
+    return status_of(exc) == 403 and any(m in _body(exc) for m in _NOT_YET)
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Connection resets, apiserver restarts, throttling and 5xx are worth retrying; 4xx are not."""
+    """Connection resets, apiserver restarts, throttling and 5xx are worth retrying; 4xx are not (except
+    the ServiceAccount of a new namespace that is not there yet)."""
+    if isinstance(exc, ApiUnavailable):
+        return False         # already retried for the whole budget
     if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
         return True
     st = status_of(exc)
-    return st is not None and (st == 0 or st == 429 or st >= 500) and not is_schema_error(exc)
+    return st is not None and (st == 0 or st == 429 or st >= 500) and not is_schema_error(exc) or is_not_yet(exc)
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -76,6 +105,8 @@ def is_permanent(exc: BaseException) -> bool:
     if isinstance(exc, UnknownKind):
         return True
     st = status_of(exc)
+    if is_not_yet(exc):
+        return False
     return st in (400, 401, 403, 422) or (st is not None and st >= 500 and is_schema_error(exc))
 
 
@@ -87,8 +118,15 @@ def retrying(deadline: float = 30.0) -> Callable[[Callable[..., T]], Callable[..
 
 
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run one API call with transient-error retries."""
-    return retrying()(fn)(*args, **kwargs)
+    """Run one API call with transient-error retries for up to limits.API_OUTAGE seconds; past that,
+    ApiUnavailable (one line) instead of the client library's error."""
+    t0 = time.monotonic()
+    try:
+        return retrying(limits.API_OUTAGE)(fn)(*args, **kwargs)
+    except Exception as e:
+        if not is_transient(e) or is_not_yet(e):
+            raise
+        raise ApiUnavailable(f"API server unavailable for {time.monotonic() - t0:.0f} s: {describe_error(e)}") from None
 
 
 class ClusterUnavailable(Exception):

@@ -6,6 +6,7 @@ instead of sleep loops, and one informer can feed a check, a live table and an i
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,12 +30,16 @@ class Informer:
         self.synced = threading.Event()
         self.error: str | None = None          # an error no retry fixes (401, 403, 400...): checks end on it
         self.settled = threading.Event()       # synced, or failed for good: waiting longer changes nothing
+        self.tried = threading.Event()         # the first list answered or failed: get() stops waiting
+        self.last_error: str | None = None     # the latest transient failure (API server away...)
+        self.started = time.monotonic()
         self._stop = threading.Event()
         self._watcher: watch.Watch | None = None
         self._listeners: list[Listener] = []
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"informer-{kind}")
 
     def start(self) -> Informer:
+        self.started = time.monotonic()
         self._thread.start()
         return self
 
@@ -56,6 +61,11 @@ class Informer:
     def objects(self) -> list[dict[str, Any]]:
         with self._cond:
             return sorted(self._objs.values(), key=lambda o: o["metadata"].get("name", ""))
+
+    def unlisted(self) -> str:
+        """Why this informer has no list yet (its objects are unknown, which is not the same as none)."""
+        return (f"{self.kind} not listed yet ({self.last_error})" if self.last_error
+                else f"{self.kind} not listed yet (waiting for the API server)")
 
     def wait_change(self, seen: int, timeout: float) -> int:
         """Block until version > seen or timeout; returns the current version."""
@@ -87,10 +97,11 @@ class Informer:
             for o in self._objs.values():   # list items carry no kind; checks and diffs want it
                 o.setdefault("kind", self.kind)
                 o.setdefault("apiVersion", self.api_version)
-        self.error = None
+        self.error = self.last_error = None
+        self.synced.set()          # before the listeners run: they read synced
         self._changed()
-        self.synced.set()
         self.settled.set()
+        self.tried.set()
         return data["metadata"].get("resourceVersion") or "0"
 
     def _run(self) -> None:
@@ -105,6 +116,9 @@ class Informer:
                     self.error = describe_error(e)
                     self.settled.set()
                     self._changed()          # wake the checks waiting on this informer: they end with the error
+                else:
+                    self.last_error = describe_error(e)
+                self.tried.set()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -145,7 +159,9 @@ class Informers:
             inf = self._all.get(key)
             if inf is None:
                 inf = self._all[key] = Informer(self.kube, api_version, kind, namespace, label_selector, name).start()
-        inf.settled.wait(wait_sync)
+        # for the first list, at most wait_sync after the informer started: while the API server is away,
+        # every later get() would otherwise wait that long again
+        inf.tried.wait(max(0.0, inf.started + wait_sync - time.monotonic()))
         return inf
 
     def stop(self) -> None:

@@ -70,6 +70,8 @@ def ensure_namespace(kube: Kube, namespace: str, lab_id: str, timeout: float = 1
                 # already ours (an earlier step, or provisioned by `kubelab workshop up` for a learner
                 # who may not write namespaces): nothing to write
                 if all((ns.metadata.labels or {}).get(k) == v for k, v in labels.items()):
+                    # perhaps created a moment ago by another kubelab process: its pods need the account too
+                    _wait_default_service_account(kube, namespace, deadline)
                     return
                 break
         except NotFoundError:

@@ -23,7 +23,8 @@ def no_pod(target: Target, namespace: str, pods: list[dict[str, Any]]) -> HttpRe
     """Not a network failure: the summary must not read like 'refused' or 'timed out'."""
     what = f"pod {target.name}" if target.name else f"a pod {target.selector_str()}"
     why = "is not Running" if pods else "does not exist"
-    return HttpResponse(None, error=f"cannot send the request: {what} {why} in {namespace}", at=time.monotonic())
+    why = f"cannot send the request: {what} {why} in {namespace}"
+    return HttpResponse(None, error=why, at=time.monotonic(), lost=why)     # no request made: not "no answer"
 
 
 def from_pod(kube: Kube, spec: HttpSpec, namespace: str, pods: list[dict[str, Any]]) -> HttpResponse:
@@ -34,6 +35,8 @@ def from_pod(kube: Kube, spec: HttpSpec, namespace: str, pods: list[dict[str, An
         return no_pod(spec.pod, namespace, pods)
     at = time.monotonic()
     out = probes.pod_exec(kube, namespace, name, probes.wget_command(spec), timeout=spec.request_timeout + 5)
+    if out.exit_code is None:      # exec timed out: the channel stalled (wget itself is bounded by `timeout`)
+        return HttpResponse(None, error="exec timed out", at=at, lost=f"exec in {name} gave no exit status in time")
     r = probes.parse_wget(out.stdout, out.stderr, out.exit_code, at)
     if r.status is None and r.error and "executable file not found" in r.error:
         r.error = f"pod {name} has no wget (the request needs a busybox image): {r.error}"

@@ -8,11 +8,12 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from kubernetes.stream import stream
 
 from runner.checks.exec import ExecOutput
 from runner.checks.http import HttpResponse
-from runner.cluster.client import Kube, call
+from runner.cluster.client import ExecChannelLost, Kube, call, describe_error, is_permanent
 from runner.schema import HttpSpec
 
 CLIENT_POD = "kubelab-client"
@@ -116,19 +117,51 @@ def pod_exec(kube: Kube, namespace: str, pod: str, command: list[str], container
         kw["container"] = container
     resp = call(stream, api.connect_get_namespaced_pod_exec, pod, namespace, **kw)
     try:
-        resp.run_forever(timeout=timeout)
-        out, err = resp.read_stdout(timeout=0.1) or "", resp.read_stderr(timeout=0.1) or ""
-        code = resp.returncode if not resp.is_open() else None
-        if code is None and resp.is_open():
+        try:
+            resp.run_forever(timeout=timeout)
+            out, err = resp.read_stdout(timeout=0.1) or "", resp.read_stderr(timeout=0.1) or ""
+            code = None if resp.is_open() else exit_status(resp.read_channel(3))
+        except Exception as e:  # noqa: BLE001 - the stream itself broke (TLS EOF, reset) mid-command
+            raise ExecChannelLost(f"exec in {pod}: the connection through the API server broke "
+                                  f"({describe_error(e)})") from None
+        if code is None and not resp.is_open():
+            raise ExecChannelLost(f"exec in {pod}: the connection through the API server closed before the "
+                                  "command's exit status arrived (API server or node restarting?)")
+        if code is None:
             err += f"\n(timed out after {timeout:.0f}s)"
         return ExecOutput(out, err, code, pod)
     finally:
         resp.close()
 
 
+def exit_status(error_channel: str) -> int | None:
+    """The exit code from the exec stream's status channel (a v1.Status); None when it never came."""
+    try:
+        st = yaml.safe_load(error_channel or "")
+    except yaml.YAMLError:
+        return None
+    if not isinstance(st, dict) or "status" not in st:
+        return None
+    if st["status"] == "Success":
+        return 0
+    for cause in (st.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode" and str(cause.get("message", "")).isdigit():
+            return int(cause["message"])
+    return 1      # a failure status without an exit code (e.g. the command could not be started)
+
+
 def cluster_http(kube: Kube, namespace: str, spec: HttpSpec) -> HttpResponse:
+    """The request from the client pod, through an exec via the API server. When that channel fails (the API
+    server away, the client pod gone) no request was measured: the response says lost, not failed."""
     at = time.monotonic()
-    out = pod_exec(kube, namespace, CLIENT_POD, wget_command(spec), timeout=spec.request_timeout + 5)
+    try:
+        out = pod_exec(kube, namespace, CLIENT_POD, wget_command(spec), timeout=spec.request_timeout + 5)
+    except Exception as e:  # noqa: BLE001 - any failure of the exec channel itself
+        if is_permanent(e):
+            raise         # 403 and the like: a problem of the lab or the account, reported as the check's error
+        return HttpResponse(None, error=describe_error(e), at=at, lost=describe_error(e))
+    if out.exit_code is None:      # exec timed out: the channel stalled (wget itself is bounded by `timeout`)
+        return HttpResponse(None, error="exec timed out", at=at, lost=f"exec in {CLIENT_POD} gave no exit status in time")
     return parse_wget(out.stdout, out.stderr, out.exit_code, at)
 
 

@@ -18,6 +18,8 @@ from tests.unit.conftest import LAB, make_lab
 class FakeInformer:
     def __init__(self, objs=None, error=None):
         self._objs, self.error, self.version = list(objs or []), error, 0
+        self.synced = threading.Event()
+        self.synced.set()
         self._cond = threading.Condition()
         self.listeners = []
 
