@@ -205,7 +205,10 @@ class Session:
     def pick_pod(self, spec: Any) -> str:
         if spec.pod_name:
             return str(spec.pod_name)
-        pods = self.informer(spec.pod).objects()
+        inf = self.informer(spec.pod)
+        if not inf.synced.is_set():
+            raise LookupError(inf.unlisted())       # unknown, which is not "no pod"
+        pods = inf.objects()
         running = [o for o in pods
                    if (o.get("status") or {}).get("phase") == "Running" and not o["metadata"].get("deletionTimestamp")]
         if not running:
@@ -228,7 +231,10 @@ class Session:
                 seen = inf.wait_change(seen if seen >= 0 else inf.version, deadline - time.monotonic())
 
     def _running(self, name: str) -> str:
-        pods = [o for o in self.informers.get("v1", "Pod", self.namespace).objects() if o["metadata"]["name"] == name]
+        inf = self.informers.get("v1", "Pod", self.namespace)
+        if not inf.synced.is_set():
+            raise LookupError(inf.unlisted())
+        pods = [o for o in inf.objects() if o["metadata"]["name"] == name]
         if not pods:
             raise LookupError(f"pod {name} does not exist in {self.namespace}")
         phase = (pods[0].get("status") or {}).get("phase")
