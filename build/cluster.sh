@@ -152,10 +152,29 @@ publish() {
   say "cluster $NAME ready; kubeconfig: $KUBECONFIG_OUT (also merged into ~/.kube/config as context kind-$NAME)"
 }
 
+# start_stopped: node containers that stopped (a node restart that did not come back, a crash, dockerd
+# restarted) are started again and waited for (3 minutes at most): a repair instead of a new cluster.
+start_stopped() {
+  "$KIND" get clusters 2>/dev/null | grep -x "$NAME" >/dev/null || return 0
+  local n started=""
+  for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
+    [ "$(docker inspect -f '{{.State.Running}}' "$n" 2>/dev/null)" = true ] && continue
+    say "node $n is stopped: starting it"
+    docker start "$n" >/dev/null 2>&1 && started="$started $n"
+  done
+  [ -n "$started" ] || return 0
+  for _ in $(seq 90); do
+    if kc wait --for=condition=Ready nodes --all --timeout=1s >/dev/null 2>&1; then say "node(s)$started Ready again"; return 0; fi
+    sleep 2
+  done
+  say "node(s)$started not Ready after 3 minutes"
+}
+
 up() {
   bash "$BUILD_DIR/docker.sh"
   KIND=$(kind_bin) || exit 1
   local bad=""
+  start_stopped
   if healthy && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
     say "reusing healthy cluster $NAME"
   else
