@@ -18,7 +18,7 @@ from runner.checks import http as http_check
 from runner.checks.base import Result
 from runner.cluster import explain, nodeports, pod_http, probes
 from runner.cluster import objects as kobj
-from runner.cluster.client import Kube, describe_error, is_permanent
+from runner.cluster.client import Kube, api_budget, describe_error, is_permanent
 from runner.cluster.informer import Informer, Informers
 from runner.cluster.reset import start_reset, sweep
 from runner.cluster.rollout import rollout_undo
@@ -33,6 +33,7 @@ from runner.values import ValueMissing
 
 TICK_PROBE = 1.0      # http/exec look at things that are not API objects: re-probe at least this often
 TICK_SAFETY = 5.0     # even for watched objects, re-evaluate now and then (a watch can lag or restart)
+EXPLAIN_BUDGET = 5.0  # seconds each diagnostic API call of a failed check may wait for an API server that is away
 # A failing http/exec check looks at what no watch shows (an Ingress or Gateway controller programming its
 # routes, kube-proxy rules): the quiet give-up waits at least this long for it.
 QUIET_PROBE = 15.0
@@ -396,7 +397,8 @@ class Session:
             c = self.final(c)
         except Exception:  # noqa: BLE001 - a value that cannot be read: explain with the check as written
             pass
-        return explain.annotate(self.kube, self.namespace, c, r)
+        with api_budget(EXPLAIN_BUDGET):     # best effort: an API server away must not delay the verdict
+            return explain.annotate(self.kube, self.namespace, c, r)
 
     def start_samplers(self, step: Step) -> dict[int, Sampler]:
         started = {i: Sampler(self, c) for i, c in enumerate(step.check) if c.kind == "invariant"}

@@ -6,9 +6,11 @@ else `kind-kubelab` when the kubeconfig has it, else the current context.
 """
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -117,12 +119,26 @@ def retrying(deadline: float = 30.0) -> Callable[[Callable[..., T]], Callable[..
     return policy
 
 
+_budget: contextvars.ContextVar[float | None] = contextvars.ContextVar("api_budget", default=None)
+
+
+@contextmanager
+def api_budget(seconds: float) -> Iterator[None]:
+    """A shorter outage budget for the calls of this block (this thread): best-effort work such as the
+    diagnostics of a failed check must not keep a learner waiting a minute per call while the API server is away."""
+    token = _budget.set(seconds)
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run one API call with transient-error retries for up to limits.API_OUTAGE seconds; past that,
-    ApiUnavailable (one line) instead of the client library's error."""
+    """Run one API call with transient-error retries for up to limits.API_OUTAGE seconds (or api_budget's);
+    past that, ApiUnavailable (one line) instead of the client library's error."""
     t0 = time.monotonic()
     try:
-        return retrying(limits.API_OUTAGE)(fn)(*args, **kwargs)
+        return retrying(_budget.get() or limits.API_OUTAGE)(fn)(*args, **kwargs)
     except Exception as e:
         if not is_transient(e) or is_not_yet(e):
             raise

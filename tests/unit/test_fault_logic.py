@@ -206,3 +206,14 @@ def test_progress_writes_of_several_processes_are_all_kept(tmp_path):
         assert len(store.get(f"lab{k}").hints) == 25, store.get(f"lab{k}")
     store.clear("lab0")
     assert store.get("lab0") == LabProgress() and len(store.get("lab1").hints) == 25
+
+
+def test_diagnostics_get_a_short_budget_while_the_api_server_is_away(monkeypatch):
+    monkeypatch.setattr(limits, "API_OUTAGE", 60.0)
+
+    def down():
+        raise refused()
+    t0 = time.monotonic()
+    with kclient.api_budget(0.5), pytest.raises(kclient.ApiUnavailable):
+        kclient.call(down)
+    assert time.monotonic() - t0 < 10
