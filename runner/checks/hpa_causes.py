@@ -21,8 +21,8 @@ def _metric_name(m: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def utilization(hpa: dict[str, Any]) -> list[str]:
-    """'cpu 240% of the request (target 50%)' per utilization metric; '<unknown>' while none is read."""
+def _utilizations(hpa: dict[str, Any]) -> list[tuple[str, int | None, int | None]]:
+    """(resource name, current %, target %) per utilization metric; current None while none is read."""
     current = {}
     for m in (hpa.get("status") or {}).get("currentMetrics") or []:
         found = _metric_name(m)
@@ -33,9 +33,19 @@ def utilization(hpa: dict[str, Any]) -> list[str]:
         found = _metric_name(m)
         target = ((m[found[0]].get("target") or {}) if found else {})
         if found and target.get("type") == "Utilization":
-            now = current.get(found[1])
-            shown = "<unknown>" if now is None else f"{now}%"
-            out.append(f"{found[1]} {shown} of the request (target {target.get('averageUtilization')}%)")
+            out.append((found[1], current.get(found[1]), target.get("averageUtilization")))
+    return out
+
+
+def utilization(hpa: dict[str, Any]) -> list[str]:
+    """'cpu 240% of the request, above the target 50%' per utilization metric; '<unknown>' while none is read."""
+    out = []
+    for name, now, target in _utilizations(hpa):
+        if now is None or target is None:
+            out.append(f"{name} <unknown> of the request (target {target}%)")
+        else:
+            side = "above" if now > target else "below" if now < target else "at"
+            out.append(f"{name} {now}% of the request, {side} the target {target}%")
     return out
 
 
@@ -60,7 +70,11 @@ def hpa_causes(hpa: dict[str, Any]) -> list[str]:
                 f"(min {spec.get('minReplicas', 1)}, max {spec.get('maxReplicas', '?')})")
     out = []
     able = conds.get("AbleToScale") or {}
-    if able.get("reason") == "ScaleDownStabilized":
+    usages = _utilizations(hpa)
+    low = bool(usages) and all(now is not None and target is not None and now < target for _, now, target in usages)
+    # the controller says ScaleDownStabilized at the minimum too: it only explains replicas above it, unneeded by load
+    if able.get("reason") == "ScaleDownStabilized" and low and \
+            int(st.get("currentReplicas") or 0) > int(spec.get("minReplicas") or 1):
         out.append(f"{what} keeps {st.get('currentReplicas', '?')} replicas during its scale-down stabilization "
                    f"window (behavior.scaleDown.stabilizationWindowSeconds: {scale_down_window(hpa)}): "
                    f"{able.get('message', '')}".rstrip(": "))

@@ -40,7 +40,17 @@ def test_stabilization_window_holds_the_replicas_default_window():
     why = hpa_causes.hpa_causes(h)
     assert why[0] == ("HorizontalPodAutoscaler web keeps 4 replicas during its scale-down stabilization window "
                       f"(behavior.scaleDown.stabilizationWindowSeconds: 300): {msg}")
-    assert why[1] == "HorizontalPodAutoscaler web: cpu 2% of the request (target 50%); 4 replicas, desired 4 (min 1, max 4)"
+    assert why[1] == ("HorizontalPodAutoscaler web: cpu 2% of the request, below the target 50%; "
+                      "4 replicas, desired 4 (min 1, max 4)")
+
+
+def test_stabilized_is_not_a_cause_at_the_minimum_or_under_load():
+    msg = "recent recommendations were higher than current one, applying the highest recent recommendation"
+    at_min = hpa([("AbleToScale", "True", "ScaleDownStabilized", msg)], current=0, replicas=(1, 1))
+    assert hpa_causes.hpa_causes(at_min) == [
+        "HorizontalPodAutoscaler web: cpu 0% of the request, below the target 50%; 1 replicas, desired 1 (min 1, max 4)"]
+    loaded = hpa([("AbleToScale", "True", "ScaleDownStabilized", msg)], current=120, replicas=(4, 4))
+    assert [w for w in hpa_causes.hpa_causes(loaded) if "stabilization" in w] == []
 
 
 def test_window_from_behavior_and_load_still_running():
@@ -50,7 +60,7 @@ def test_window_from_behavior_and_load_still_running():
             current=240, behavior={"scaleDown": {"stabilizationWindowSeconds": 30}}, replicas=(4, 4))
     assert hpa_causes.scale_down_window(h) == 30
     assert hpa_causes.hpa_causes(h) == [
-        "HorizontalPodAutoscaler web: cpu 240% of the request (target 50%); 4 replicas, desired 4 (min 1, max 4); "
+        "HorizontalPodAutoscaler web: cpu 240% of the request, above the target 50%; 4 replicas, desired 4 (min 1, max 4); "
         "TooManyReplicas: the desired replica count is more than the maximum replica count"]
 
 
