@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner import activity
-from runner.checks import absent, condition, count, event, match
+from runner.checks import absent, condition, count, event, hpa_state, match
 from runner.checks import exec as exec_check
 from runner.checks import http as http_check
 from runner.checks.base import Result
@@ -370,9 +370,11 @@ class Session:
                 if q is not None and any(not r.ok and c.kind in ("http", "exec") for c, r in zip(checks, results)):
                     q = max(q, QUIET_PROBE)
                 calm = q is not None and now - last_change[0] >= q
-                if done(results) or remaining <= 0 or calm or any(r.fatal for r in results):
+                # an HPA acts on its own period (runner/checks/hpa_state.py): silence between syncs is not the end
+                busy = calm and any(hpa_state.pending(o) for t in hpa_state.targets(checks) for o in self.informer(t).objects())
+                if done(results) or remaining <= 0 or (calm and not busy) or any(r.fatal for r in results):
                     return results
-                wake = remaining if q is None else min(remaining, last_change[0] + q - now)
+                wake = remaining if q is None or busy else min(remaining, last_change[0] + q - now)
                 if wake_in is not None:
                     wake = min(wake, wake_in())
                 trigger.wait(max(0.05, min(tick, wake)))

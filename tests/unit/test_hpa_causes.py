@@ -1,5 +1,5 @@
 """Why an HPA does not scale, in a learner's words (pure part of runner/cluster/explain.py)."""
-from runner.checks import hpa_causes
+from runner.checks import hpa_causes, hpa_state
 
 
 def hpa(conditions, current=None, behavior=None, replicas=(1, 1)):
@@ -58,13 +58,43 @@ def test_window_from_behavior_and_load_still_running():
              ("ScalingActive", "True", "ValidMetricFound", "ok"),
              ("ScalingLimited", "True", "TooManyReplicas", "the desired replica count is more than the maximum replica count")],
             current=240, behavior={"scaleDown": {"stabilizationWindowSeconds": 30}}, replicas=(4, 4))
-    assert hpa_causes.scale_down_window(h) == 30
+    assert hpa_state.scale_down_window(h) == 30
     assert hpa_causes.hpa_causes(h) == [
         "HorizontalPodAutoscaler web: cpu 240% of the request, above the target 50%; 4 replicas, desired 4 (min 1, max 4); "
         "TooManyReplicas: the desired replica count is more than the maximum replica count"]
 
 
 def test_no_metric_read_yet_and_no_status():
-    assert hpa_causes.utilization(hpa([])) == ["cpu <unknown> of the request (target 50%)"]
+    assert hpa_causes.utilization_text(hpa([])) == ["cpu <unknown> of the request (target 50%)"]
     assert hpa_causes.hpa_causes({"metadata": {"name": "x"}, "spec": {"maxReplicas": 2}}) == []
-    assert hpa_causes.scale_down_window({"spec": {}}) == 300
+    assert hpa_state.scale_down_window({"spec": {}}) == 300
+
+
+def test_pending_while_the_controller_will_still_act():
+    missing = "failed to get cpu utilization: missing request for cpu in container web of Pod web-1"
+    unready = "failed to get cpu utilization: did not receive metrics for targeted pods (pods might be unready)"
+    held = "recent recommendations were higher than current one, applying the highest recent recommendation"
+    ok = ("ScalingActive", "True", "ValidMetricFound", "ok")
+    # waiting helps: nothing read yet, metrics on their way, the window holding, load with room to grow
+    assert hpa_state.pending(hpa([]))
+    assert hpa_state.pending(hpa([("ScalingActive", "False", "FailedGetResourceMetric", unready)]))
+    assert hpa_state.pending(hpa([("AbleToScale", "True", "ScaleDownStabilized", held), ok], current=0, replicas=(4, 4)))
+    assert hpa_state.pending(hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), ok], current=250, replicas=(1, 1)))
+    assert hpa_state.pending(hpa([("AbleToScale", "True", "SucceededRescale", "x"), ok], current=250, replicas=(1, 4)))
+    # waiting does not help: only the learner can fix it, or the HPA is where the load puts it
+    assert not hpa_state.pending(hpa([("AbleToScale", "False", "FailedGetScale", "not found")]))
+    assert not hpa_state.pending(hpa([("ScalingActive", "False", "FailedGetResourceMetric", missing)]))
+    assert not hpa_state.pending(hpa([("AbleToScale", "True", "ScaleDownStabilized", held), ok], current=0, replicas=(1, 1)))
+    assert not hpa_state.pending(hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), ok], current=250, replicas=(4, 4)))
+    assert not hpa_state.pending(hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), ok], current=52, replicas=(2, 2)))
+
+
+def test_targets_are_the_hpas_checks_look_at():
+    from runner.schema import Check
+    hpa_check = Check.model_validate({"condition": {"target": {"apiVersion": "autoscaling/v2",
+                                                               "kind": "HorizontalPodAutoscaler", "name": "web"},
+                                                    "type": "ScalingActive"}})
+    pod_check = Check.model_validate({"count": {"target": {"kind": "Pod", "selector": "app=web"}, "equals": 1}})
+    later = Check.model_validate({"absent": {"target": {"apiVersion": "autoscaling/v2",
+                                                        "kind": "HorizontalPodAutoscaler", "name": "${NAME}"}}})
+    assert [t.name for t in hpa_state.targets([hpa_check, pod_check, later])] == ["web"]

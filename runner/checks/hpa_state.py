@@ -1,0 +1,92 @@
+"""What a HorizontalPodAutoscaler (autoscaling/v2) object says about itself (pure): its conditions,
+utilization against target, scale-down window, and whether its controller will still act on its own.
+
+The HPA controller works on a period (15 s) and the metrics behind it on another (metrics-server's
+resolution): between two syncs nothing in the namespace changes although the HPA is about to act.
+`pending` tells a waiting check that this silence is not the end."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from runner.schema import Target
+
+DEFAULT_SCALE_DOWN_WINDOW = 300   # seconds, the API's default for behavior.scaleDown.stabilizationWindowSeconds
+TOLERANCE = 0.1                   # kube-controller-manager's --horizontal-pod-autoscaler-tolerance default
+
+
+def conditions(hpa: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(c.get("type")): c for c in (hpa.get("status") or {}).get("conditions") or []}
+
+
+def _metric_name(m: dict[str, Any]) -> tuple[str, str] | None:
+    """(source key, metric name) of a Resource or ContainerResource metric, else None."""
+    for key in ("resource", "containerResource"):
+        if m.get("type") in ("Resource", "ContainerResource") and m.get(key):
+            return key, str(m[key].get("name"))
+    return None
+
+
+def utilizations(hpa: dict[str, Any]) -> list[tuple[str, int | None, int | None]]:
+    """(resource name, current %, target %) per utilization metric; current None while none is read."""
+    current = {}
+    for m in (hpa.get("status") or {}).get("currentMetrics") or []:
+        found = _metric_name(m)
+        if found:
+            current[found[1]] = ((m[found[0]].get("current") or {}).get("averageUtilization"))
+    out = []
+    for m in (hpa.get("spec") or {}).get("metrics") or []:
+        found = _metric_name(m)
+        target = ((m[found[0]].get("target") or {}) if found else {})
+        if found and target.get("type") == "Utilization":
+            out.append((found[1], current.get(found[1]), target.get("averageUtilization")))
+    return out
+
+
+def scale_down_window(hpa: dict[str, Any]) -> int:
+    down = (((hpa.get("spec") or {}).get("behavior") or {}).get("scaleDown") or {})
+    window = down.get("stabilizationWindowSeconds")
+    return DEFAULT_SCALE_DOWN_WINDOW if window is None else int(window)
+
+
+def replicas(hpa: dict[str, Any]) -> tuple[int, int, int, int]:
+    """(current, desired, min, max)."""
+    st, spec = hpa.get("status") or {}, hpa.get("spec") or {}
+    return (int(st.get("currentReplicas") or 0), int(st.get("desiredReplicas") or 0),
+            int(spec.get("minReplicas") or 1), int(spec.get("maxReplicas") or 0))
+
+
+def pending(hpa: dict[str, Any]) -> bool:
+    """Whether the controller will still change this HPA's scale or status without anyone's help:
+    not read yet, metrics on their way, a recommendation held by the scale-down window, load above
+    the target with room to grow. False when only a person can fix it (wrong target, no CPU request)."""
+    conds = conditions(hpa)
+    able, active = conds.get("AbleToScale") or {}, conds.get("ScalingActive") or {}
+    if able.get("status") == "False":
+        return able.get("reason") != "FailedGetScale"           # e.g. BackoffBoth: a scale just happened
+    if active.get("status") == "False":
+        msg = str(active.get("message") or "")
+        # "missing request for cpu" stays until the template changes; other metric errors pass with time
+        return active.get("reason") == "FailedGetResourceMetric" and "missing request" not in msg
+    if not conds:
+        return True                                             # the controller has not looked yet
+    current, desired, low, high = replicas(hpa)
+    if desired != current:
+        return True
+    usage = [(now, target) for _, now, target in utilizations(hpa) if now is not None and target]
+    if len(usage) < len(utilizations(hpa)):
+        return True                                             # a metric not read yet
+    if any(now > target * (1 + TOLERANCE) for now, target in usage) and current < high:
+        return True
+    below = bool(usage) and all(now < target * (1 - TOLERANCE) for now, target in usage)
+    return below and current > low
+
+
+def targets(checks: Iterable[Any]) -> list[Target]:
+    """The HPAs that checks look at (targets still holding a step value placeholder left out)."""
+    out = []
+    for c in checks:
+        t = getattr(getattr(c, "spec", None), "target", None)
+        if isinstance(t, Target) and t.kind == "HorizontalPodAutoscaler" and "${" not in f"{t.name}{t.selector_str()}":
+            out.append(t)
+    return out
