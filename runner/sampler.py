@@ -14,7 +14,7 @@ from runner.cluster.informer import Informer
 from runner.schema import Check, Target
 
 if TYPE_CHECKING:
-    from runner.engine import Session
+    from runner.engine.observe import Observing
 
 MAX_IN_FLIGHT = 8     # HTTP probes at once; a tick that finds them all busy is counted as skipped
 
@@ -25,7 +25,7 @@ def ticks(start: float, every: float, now: float) -> int:
 
 
 class Sampler:
-    def __init__(self, session: Session, check: Check) -> None:
+    def __init__(self, session: Observing, check: Check) -> None:
         assert check.invariant is not None
         self.session, self.spec = session, check.invariant
         self.samples: list[Any] = []

@@ -16,13 +16,13 @@ from runner.cluster.client import call
 from runner.schema import Step, ValueSpec
 
 if TYPE_CHECKING:
-    from runner.engine import Session
+    from runner.engine.observe import Observing
 
 CONFIGMAP = "kubelab-values"
 
 
 class StepValues:
-    def __init__(self, sess: Session) -> None:
+    def __init__(self, sess: Observing) -> None:
         self.sess = sess
         self.captured: dict[str, dict[str, Any]] = {}     # step id -> name -> value | {"error": why}
 

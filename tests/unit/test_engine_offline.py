@@ -139,7 +139,7 @@ def test_close_forgets_the_client_pod(tmp_path):
 
 
 def test_reset_keeps_cleanup_failures_apart_from_what_it_removed(tmp_path, monkeypatch):
-    import runner.engine as engine
+    import runner.engine.lifecycle as engine
     lab = LAB + "    cleanup:\n      - delete: {kind: Pod, name: web}\n"
     sess = session(tmp_path, lab)
     monkeypatch.setattr(engine, "start_reset", lambda *a, **k: ["Namespace/lab-demo-t"])
