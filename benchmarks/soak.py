@@ -132,7 +132,9 @@ def resyncer(kube: Any, every: float, path: Path, stop: threading.Event, t0: flo
 def health_record(kube: Any) -> dict[str, Any]:
     try:
         rep = check(kube, start_wait=90)
-        return {"ok": rep.ok, "seconds": round(rep.seconds, 1), "problems": rep.problems}
+        # a probe too busy to answer is no finding: the round goes on, and its failures are not blamed on routing
+        return {"ok": rep.ok or not rep.conclusive, "unprobed": not rep.ok and not rep.conclusive,
+                "seconds": round(rep.seconds, 1), "problems": rep.problems}
     except Exception as e:  # noqa: BLE001 - an unreachable API is a cluster failure too
         return {"ok": False, "seconds": None, "problems": [f"health check failed: {describe_error(e)}"]}
 

@@ -24,11 +24,15 @@ class Target:
     what: str = ""          # for messages: "ClusterIP 10.96.0.1:443 (Service default/kubernetes)"
 
 
+NO_OUTPUT = "no output from the probe"
+
+
 @dataclass
 class ProbeResult:
     target: Target
     ok: bool
     detail: str
+    unknown: bool = False      # the probe never reported (exec cut short): says nothing about routing
 
 
 @dataclass
@@ -77,10 +81,12 @@ def parse_output(stdout: str, targets: list[Target]) -> list[ProbeResult]:
             sections[current] = (rc, [])
         elif current is not None:
             sections[current][1].append(line)
-    return [judge(t, *sections.get(t.name, (None, ["no output from the probe"]))) for t in targets]
+    return [judge(t, *sections.get(t.name, (None, [NO_OUTPUT]))) for t in targets]
 
 
 def judge(t: Target, rc: int | None, lines: list[str]) -> ProbeResult:
+    if rc is None and lines == [NO_OUTPUT]:
+        return ProbeResult(t, False, NO_OUTPUT, unknown=True)
     text = "\n".join(lines)
     if t.kind == "http":
         status = next((s.split()[1] for s in (x.strip() for x in lines) if s.startswith("HTTP/") and len(s.split()) > 1), None)
@@ -118,6 +124,14 @@ class HealthReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def conclusive(self) -> bool:
+        """Something was found broken, not only left unprobed (an overloaded machine cuts execs short)."""
+        return any(not p.startswith(UNPROBED) for p in self.problems)
+
+
+UNPROBED = "could not probe"
+
 
 def diagnose(nodes: list[NodeReport]) -> list[str]:
     """One line per broken thing, naming the node, what failed and what that points to."""
@@ -125,6 +139,10 @@ def diagnose(nodes: list[NodeReport]) -> list[str]:
     for n in nodes:
         if n.error:
             out.append(f"node {n.node}: cannot probe: {n.error}")
+            continue
+        if n.results and all(r.unknown for r in n.results):
+            out.append(f"{UNPROBED} node {n.node}: its probe pod gave no answer in time (the node or the API "
+                       "server is too busy to run it; this says nothing about routing: try again)")
             continue
         svc, ep, dns = n.result("clusterip"), n.result("endpoint"), n.result("dns")
         if svc and not svc.ok:

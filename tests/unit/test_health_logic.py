@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.cluster.health import recently_good, remember_good
-from runner.health_logic import MARK, NodeReport, ProbeResult, Target, diagnose, judge, parse_output, probe_script
+from runner.health_logic import MARK, HealthReport, NodeReport, ProbeResult, Target, diagnose, judge, parse_output, probe_script
 
 SVC = Target("clusterip", "http", url="http://10.96.0.10:9153/metrics", expect="coredns_build_info",
              what="ClusterIP 10.96.0.10:9153 (Service kube-system/kube-dns)")
@@ -126,3 +126,15 @@ def test_good_result_cache_expires(tmp_path: Path) -> None:
     assert not recently_good(f, 300, 1000.0)
     f.write_text("[1, 2")
     assert not recently_good(f, 300, 1000.0)
+
+
+def test_a_probe_that_never_reported_is_not_a_broken_network() -> None:
+    """Seen on a machine at load 100: the exec into the probe pod came back empty, and the node was called
+    'pod network broken'. No output says nothing about routing: unprobed, not broken, and not conclusive."""
+    silent = parse_output("", TARGETS)
+    assert all(r.unknown and not r.ok for r in silent)
+    rep = HealthReport([NodeReport("w", "p", silent)], 1.0, diagnose([NodeReport("w", "p", silent)]))
+    assert not rep.ok and not rep.conclusive
+    assert rep.problems[0].startswith("could not probe node w") and "broken" not in rep.problems[0]
+    broken = [NodeReport("w", "p", parse_output(ROUTING_BROKEN, TARGETS)), NodeReport("c", "p", silent)]
+    assert HealthReport(broken, 1.0, diagnose(broken)).conclusive
