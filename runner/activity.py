@@ -31,3 +31,44 @@ def listener(kind: str, current: list[dict[str, Any]], on_progress: Any) -> Any:
             last[0] = sig
             on_progress(objs)
     return fn
+
+
+# Waiting reasons of a container that will not get anywhere by waiting (the learner must change something).
+STUCK = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError",
+         "CreateContainerError", "RunContainerError", "ErrImageNeverPull"}
+STARTING = 30.0   # a container started this recently and not ready yet may still pass its readiness probe
+
+
+def _epoch(ts: str | None) -> float | None:
+    if not ts:
+        return None
+    from datetime import datetime
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def pod_starting(pod: dict[str, Any], now: float) -> bool:
+    """The pod is on its way (scheduled and creating, pulling, initialising, starting, terminating) rather
+    than stuck: on a busy node this takes long without any visible change, and is not a reason to give up."""
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return True
+    status = pod.get("status") or {}
+    if status.get("phase") not in ("Pending", "Running"):
+        return False
+    if any(c.get("type") == "PodScheduled" and c.get("status") == "False" for c in status.get("conditions") or []):
+        return False     # unschedulable: waits for something to change
+    containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    if any(((c.get("state") or {}).get("waiting") or {}).get("reason") in STUCK for c in containers):
+        return False
+    if status.get("phase") == "Pending":
+        return True
+    if pod_is_ready(pod) or any(c.get("restartCount") for c in containers):
+        return False     # ready, or not ready after a restart (a crash loop between its back-offs)
+    started = [_epoch(((c.get("state") or {}).get("running") or {}).get("startedAt")) for c in containers]
+    return any(s is not None and now - s < STARTING for s in started)
+
+
+def any_starting(pods: list[dict[str, Any]], now: float) -> bool:
+    return any(pod_starting(p, now) for p in pods)

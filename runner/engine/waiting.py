@@ -21,8 +21,8 @@ from runner.schema import Check, Step
 
 EXPLAIN_BUDGET = 5.0  # seconds each diagnostic API call of a failed check may wait for an API server that is away
 # A failing http/exec check looks at what no watch shows (an Ingress or Gateway controller programming its
-# routes, kube-proxy rules): the quiet give-up waits at least this long for it.
-QUIET_PROBE = 15.0
+# routes, kube-proxy rules; on a busy machine Traefik took 17 s): the quiet give-up waits this long for it.
+QUIET_PROBE = 30.0
 
 
 class Waiting(Observing):
@@ -50,10 +50,12 @@ class Waiting(Observing):
             infs += found
             tick = min(tick, t)
         watchers: list[tuple[Informer, Callable[[Any], None]]] = [(i, listen) for i in infs]
+        pods: Informer | None = None
         if quiet is not None:      # the namespace's pods and events count only when they make progress
             for kind in ("Pod", "Event"):
                 inf = self.informers.get("v1", kind, self.namespace)
                 watchers.append((inf, activity.listener(kind, inf.objects(), listen)))
+            pods = self.informers.get("v1", "Pod", self.namespace)
             tick = min(tick, quiet)
         for i, fn in watchers:
             i.add_listener(fn)
@@ -72,6 +74,8 @@ class Waiting(Observing):
                 calm = q is not None and now - last_change[0] >= q
                 # an HPA acts on its own period (runner/checks/hpa_state.py): silence between syncs is not the end
                 busy = calm and any(hpa_state.pending(o) for t in hpa_state.targets(checks) for o in self.informer(t).objects())
+                # a pod still being created, pulled, started or deleted: a busy node is slow, not done
+                busy = busy or (calm and pods is not None and activity.any_starting(pods.objects(), time.time()))
                 if done(results) or remaining <= 0 or (calm and not busy) or any(r.fatal for r in results):
                     return results
                 wake = remaining if q is None or busy else min(remaining, last_change[0] + q - now)

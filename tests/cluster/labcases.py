@@ -260,9 +260,9 @@ def run_all(kube: Kube, cases: list[Case], base: str, workers: int,
         res = run_case(kube, case, base, cleanups)
         with lock:
             done[0] += 1
-            verdict = "error" if res.error else "ran"
-            progress(f"[cases {time.monotonic() - t0:5.0f}s] {done[0]}/{len(cases)} {case.kind} {case.id}: "
-                     f"{verdict} in {res.seconds:.0f}s")
+            verdict = f"error: {res.error[:300]}" if res.error else "ran"
+            progress(f"[cases {time.monotonic() - t0:5.0f}s] {done[0]}/{len(cases)} {case.kind} {case.id} "
+                     f"({res.seconds:.0f}s): {verdict}")
         return res
     ordered = sorted(cases, key=cost, reverse=True)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

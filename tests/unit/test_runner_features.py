@@ -300,3 +300,29 @@ def test_back_off_noise_is_not_progress():
     assert len(calls) == 1
     ev([{"type": "Normal", "reason": "Started", "involvedObject": {"name": "duo"}}])
     assert len(calls) == 2
+
+
+def test_a_pod_on_its_way_is_not_quiet_but_a_stuck_one_is():
+    from runner.activity import any_starting, pod_starting
+    now = 1_000_000.0
+
+    def pod(phase, *, ready=False, waiting=None, restarts=0, started=None, scheduled=True, deleting=False):
+        c = {"restartCount": restarts, "state": {"waiting": {"reason": waiting}} if waiting else
+             ({"running": {"startedAt": started}} if started else {})}
+        conds = [{"type": "PodScheduled", "status": "True" if scheduled else "False"},
+                 {"type": "Ready", "status": "True" if ready else "False"}]
+        meta = {"name": "p", **({"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {})}
+        return {"metadata": meta, "status": {"phase": phase, "conditions": conds, "containerStatuses": [c]}}
+    from datetime import UTC, datetime
+
+    def ts(t):
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert pod_starting(pod("Pending", waiting="ContainerCreating"), now)
+    assert pod_starting(pod("Running", started=ts(now - 5)), now)          # waiting for its readiness probe
+    assert pod_starting(pod("Running", ready=True, deleting=True), now)    # terminating
+    assert not pod_starting(pod("Pending", waiting="ImagePullBackOff"), now)
+    assert not pod_starting(pod("Pending", scheduled=False), now)
+    assert not pod_starting(pod("Running", started=ts(now - 60)), now)     # never ready
+    assert not pod_starting(pod("Running", restarts=2, started=ts(now - 1)), now)   # a crash loop
+    assert not pod_starting(pod("Running", ready=True, started=ts(now - 1)), now)
+    assert not any_starting([pod("Succeeded")], now)
