@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from runner.cli_authoring import lint, new
+from runner.cli_cluster import bundle_app, cluster_app, health_gate
 from runner.cli_workshop import board, session_for, workshop_app
 from runner.i18n import detect
 from runner.loader import LabError, LoadedLab, find_lab, load_all
@@ -25,11 +26,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Kubernetes labs on a live kind cluster, checked automatically.")
-cluster_app = typer.Typer(no_args_is_help=True, help="Start, stop or inspect the kind cluster (build/cluster.sh).")
 app.add_typer(cluster_app, name="cluster")
 app.add_typer(workshop_app, name="workshop")
 app.command("board")(board)
-bundle_app = typer.Typer(no_args_is_help=True, help="Air-gapped bundle: bring the cluster up without network or Go.")
 app.add_typer(bundle_app, name="bundle")
 
 
@@ -160,7 +159,7 @@ def run(ctx: typer.Context, lab: str, step: str | None = typer.Option(None, "--s
     from runner.runlock import run_lock
     with run_lock(c.learner, loaded.id):      # a second `run` of this lab and learner: one line, exit 2
         try:
-            _health_gate(c)
+            health_gate(c)
             sess = session_for(c, loaded)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -332,7 +331,7 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
             c.out.err(f"kubelab verify: no labs in {labs_dir()} (run where labs/ is, or give --labs-dir)")
             raise typer.Exit(2)
     kube = c.kube()
-    _health_gate(c)
+    health_gate(c)
 
     def on_step(lab_id: str, rep: StepReport) -> None:
         style = {"passed": "green", "failed": "red", "declared": "yellow"}[rep.status]
@@ -361,99 +360,8 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
-def new(ctx: typer.Context, lab_id: str = typer.Argument(..., metavar="ID", help="the new lab's id, e.g. my-first-lab")) -> None:
-    """Start a lab from a working template (one step: apply, observe, check, hints, solve; en and ko)."""
-    from runner.loader import find_labs_dir
-    from runner.scaffold import ScaffoldError, create
-    c: Ctx = ctx.obj
-    try:
-        written = create(find_labs_dir() or Path.cwd() / "labs", lab_id)
-    except ScaffoldError as e:
-        c.out.err(f"kubelab new: {e}")
-        raise typer.Exit(2) from None
-    for p in written:
-        c.out.line(f"  wrote {p}")
-    c.out.line(f"next: kubelab lint {lab_id}; kubelab cluster up; kubelab verify {lab_id}; kubelab run {lab_id}")
-    c.out.flush_json({"lab": lab_id, "files": [str(p) for p in written]})
-
-
-@app.command()
-def lint(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab ids or paths (default: every lab)")) -> None:
-    """Check labs without a cluster: schema, files, manifests, images, texts. Exit 1 on any problem."""
-    from runner.lint import Context, lab_files, lint_lab
-    c: Ctx = ctx.obj
-    paths, errors = lab_files(labs or [])
-    for e in errors:
-        c.out.err(e)
-    lint_ctx = Context.load()
-    problems = [p for path in paths for p in lint_lab(path, lint_ctx)]
-    for p in problems:
-        c.out.line(str(p), "yellow" if p.warning else "red")
-        c.out.record(file=str(p.file), line=p.line, message=p.message, warning=p.warning)
-    n_err = sum(not p.warning for p in problems)
-    c.out.line(f"{len(paths)} lab(s): {n_err} problem(s), {len(problems) - n_err} warning(s)",
-               "bold red" if n_err else "bold green")
-    c.out.flush_json()
-    raise typer.Exit(1 if n_err or errors or not paths else 0)
-
-
-def _cluster_cmd(action: str) -> list[str]:
-    from runner.data import cluster_script
-    return ["bash", str(cluster_script()), action]
-
-
-@bundle_app.command("export")
-def bundle_export(file: Path | None = typer.Argument(
-        None, help="the bundle to write (default: in the cache, where .ci/run looks)")) -> None:
-    """Write the node image, lab and add-on images, kind, kubectl, pins and checksums to one file."""
-    raise typer.Exit(subprocess.call(_bundle_cmd("export", file)))
-
-
-@bundle_app.command("import")
-def bundle_import(file: Path) -> None:
-    """Check a bundle completely, install it and bring the cluster up from it (no network, no Go)."""
-    raise typer.Exit(subprocess.call(_bundle_cmd("import", file)))
-
-
-def _bundle_cmd(action: str, file: Path | None) -> list[str]:
-    from runner.data import cluster_script
-    return ["bash", str(cluster_script().with_name("bundle.sh")), action] + ([str(file.resolve())] if file else [])
-
-
-@cluster_app.command("up")
-def cluster_up() -> None:
-    """Create the kind cluster, or reuse a healthy one (build/cluster.sh up)."""
-    raise typer.Exit(subprocess.call(_cluster_cmd("up")))
-
-
-@cluster_app.command("down")
-def cluster_down() -> None:
-    """Delete the kind cluster."""
-    raise typer.Exit(subprocess.call(_cluster_cmd("down")))
-
-
-@cluster_app.command("status")
-def cluster_status(ctx: typer.Context) -> None:
-    """Is the cluster healthy? Nodes, the kubeconfig path, and whether Service routing and DNS work from a
-    pod on every node (what is broken and how to repair it)."""
-    from runner.health_view import node_lines, show_health
-    c: Ctx = ctx.obj
-    try:   # through the API, not docker exec: a loaded machine still answers within seconds
-        kube = c.kube()
-        lines = node_lines(kube)
-    except Exception:  # noqa: BLE001 - the script says what is missing (Docker, the cluster) and what to run
-        raise typer.Exit(subprocess.call(_cluster_cmd("status"))) from None
-    for line in lines:
-        c.out.line(line)
-    raise typer.Exit(0 if show_health(c.out, kube) else 1)
-
-
-def _health_gate(c: Ctx) -> None:
-    """verify and run start only on a cluster whose Service routing works (a good result is cached)."""
-    from runner.health_view import gate
-    if not gate(c.out, c.kube()):
-        raise typer.Exit(3)
+app.command()(new)     # runner/cli_authoring.py
+app.command()(lint)
 
 
 def main() -> None:
