@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from runner.checks import causes, hpa_causes
+from runner.checks import causes, hpa_causes, probe_kill
 from runner.checks.base import Result
 from runner.cluster.client import Kube, call
 from runner.cluster.diagnose import diagnose
@@ -88,6 +88,13 @@ def _crash_log(kube: Kube, ns: str, pod: str, container: str) -> str:
     return ""
 
 
+def _pod_events(kube: Kube, ns: str, pod: str) -> list[dict[str, Any]]:
+    try:
+        return _list(kube, "v1", "Event", ns, field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod}")
+    except Exception:  # noqa: BLE001 - without events the crash loop is still named
+        return []
+
+
 def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -> tuple[list[str], list[tuple[str, str]]]:
     """(causes, extra objects for the diagnostics) of a failed check."""
     found: list[str] = []
@@ -141,8 +148,10 @@ def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -
         seen.add(p["metadata"]["name"])
         for why, container in causes.pod_causes(p):
             if container:
-                line = _crash_log(kube, ns, p["metadata"]["name"], container)
-                why += f"; last log line: {line!r}" if line else ""
+                probe = probe_kill.probe_failure(_pod_events(kube, ns, p["metadata"]["name"]),
+                                                 p["metadata"]["name"], container)
+                line = "" if probe else _crash_log(kube, ns, p["metadata"]["name"], container)
+                why += f"; {probe}" if probe else (f"; last log line: {line!r}" if line else "")
             found.append(why)
     return list(dict.fromkeys(found)), [o for o in extra if o not in objects]
 
