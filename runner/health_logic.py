@@ -140,11 +140,8 @@ def diagnose(nodes: list[NodeReport]) -> list[str]:
         if n.error:
             out.append(f"node {n.node}: cannot probe: {n.error}")
             continue
-        if n.results and all(r.unknown for r in n.results):
-            out.append(f"{UNPROBED} node {n.node}: its probe pod gave no answer in time (the node or the API "
-                       "server is too busy to run it; this says nothing about routing: try again)")
-            continue
-        svc, ep, dns = n.result("clusterip"), n.result("endpoint"), n.result("dns")
+        found = len(out)
+        svc, ep, dns = (r if r and not r.unknown else None for r in (n.result(k) for k in ("clusterip", "endpoint", "dns")))
         if svc and not svc.ok:
             if ep and ep.ok:
                 out.append(f"node {n.node}: Service routing broken: a pod there gets no answer from "
@@ -157,4 +154,9 @@ def diagnose(nodes: list[NodeReport]) -> list[str]:
         if dns and not dns.ok:
             out.append(f"node {n.node}: DNS broken: lookup of {dns.target.lookup} via {dns.target.what} "
                        f"failed ({dns.detail})")
+        silent = [r.target.name for r in n.results if r.unknown]
+        if silent and len(out) == found:
+            # the exec was cut short (its output ends early): unknown is not broken
+            out.append(f"{UNPROBED} node {n.node}: no answer in time from its probe pod for {', '.join(silent)} "
+                       "(the node or the API server too busy to run it; this says nothing about routing: try again)")
     return out

@@ -138,3 +138,8 @@ def test_a_probe_that_never_reported_is_not_a_broken_network() -> None:
     assert rep.problems[0].startswith("could not probe node w") and "broken" not in rep.problems[0]
     broken = [NodeReport("w", "p", parse_output(ROUTING_BROKEN, TARGETS)), NodeReport("c", "p", silent)]
     assert HealthReport(broken, 1.0, diagnose(broken)).conclusive
+    # cut short after the first two probes' output: the lookup's result is unknown, not failed
+    cut = parse_output(OK_OUTPUT.split(f"{MARK} dns")[0], TARGETS)
+    assert [r.unknown for r in cut] == [False, False, True]
+    (p,) = diagnose([NodeReport("w", "p", cut)])
+    assert p.startswith("could not probe node w") and "dns" in p
