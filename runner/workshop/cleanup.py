@@ -59,7 +59,7 @@ def _entries(api_version: str, kind: str, namespace: str, items: list[dict[str, 
     out: Snapshot = {}
     for o in items:
         m = o["metadata"]
-        out[m["uid"]] = {"apiVersion": api_version, "kind": kind, "name": m["name"], "namespace": namespace,
+        out[m["uid"]] = {"apiVersion": api_version, "kind": kind, "name": m["name"], "namespace": namespace, "uid": m["uid"],
                      "owned": bool(m.get("ownerReferences")), "deleting": bool(m.get("deletionTimestamp")),
                      "workshop": (m.get("labels") or {}).get("app.kubernetes.io/managed-by") == MANAGED_BY}
     return out
@@ -94,6 +94,7 @@ def clean(kube: Kube, namespaces: list[str], kinds: list[tuple[str, str]], befor
         if not o["owned"] and o["kind"] != "Event" and _delete(kube, o, "Foreground", grace):
             removed.append(f"{o['kind']}/{o['name']}")
     deadline = time.monotonic() + timeout
+    zeroed: set[str] = set()
     while True:
         left = {u: o for u, o in _ours(snapshot(kube, namespaces, kinds), before).items() if o["kind"] != "Event"}
         claims |= {u for u, o in left.items() if o["kind"] == "PersistentVolumeClaim"}
@@ -102,6 +103,11 @@ def clean(kube: Kube, namespaces: list[str], kinds: list[tuple[str, str]], befor
         for o in left.values():        # an orphan (a StatefulSet's claim) or a root whose delete raced a create
             if not o["deleting"] and not o["owned"]:
                 _delete(kube, o, "Background", grace)
+            elif o["deleting"] and o["kind"] == "Pod" and grace == 0 and o["uid"] not in zeroed:
+                # the garbage collector deletes a Deployment's pods with their own grace period; as the
+                # namespace deletion of single-user mode does, end them now (nothing will recreate them)
+                zeroed.add(o["uid"])
+                _delete(kube, o, "Background", 0)
         time.sleep(POLL)
     for o in _ours(snapshot(kube, namespaces, [("v1", "Event")]), before).values():
         try:       # stale events would satisfy an event check in the next run

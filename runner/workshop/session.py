@@ -61,12 +61,24 @@ class WorkshopSession(Session):
         old = {u for u, o in (before or {}).items() if o["kind"] == "Event"}
         self.informers = _Informers(kube, old)
         self.needs = lab_needs(loaded, lambda a, k: not kube.resource(a, k).namespaced)
+        self._namespaces_seen = False
 
-    def prepare(self) -> None:
+    def ensure_namespaces(self) -> None:
+        """The provisioned namespaces are there (a learner cannot bring one back: the instructor can)."""
+        if self._namespaces_seen:
+            return
         for ns in self.namespaces():
             if not kobj.namespace_active(self.kube, ns):
                 raise PermissionError(f"your namespace {ns} is gone and a learner may not create it: "
                                       + instructor_fix(self.lab.id, self.learner))
+        self._namespaces_seen = True
+
+    def step(self, step_id: str) -> Step:
+        self.ensure_namespaces()
+        return super().step(step_id)
+
+    def prepare(self) -> None:
+        self.ensure_namespaces()
         if self.uses_node_port:
             port = nodeports.current(self.kube, self.namespace)
             if not port:
@@ -114,6 +126,7 @@ class WorkshopSession(Session):
         The lab's cleanup actions are not run: they undo cluster-scoped work a learner cannot do (the workshop
         keeps those objects), and the namespace's objects go here. TimeoutError names what is left."""
         self.close()
+        self.ensure_namespaces()
         self.cleanup_failures = []
         kinds = cleanup.kinds_for(self.kube, self.cluster_kinds())
         removed, left, claims = cleanup.clean(self.kube, self.namespaces(), kinds, self.before, timeout,

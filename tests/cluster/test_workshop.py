@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,37 +51,65 @@ def _wait_running(core: client.CoreV1Api, ns: str, name: str) -> None:
     pytest.fail(f"pod {ns}/{name} did not start")
 
 
-def test_learner_is_held_to_own_namespaces(learners: tuple[list[LearnerPlan], Path]) -> None:
+@pytest.fixture(scope="module")
+def target(learners: tuple[list[LearnerPlan], Path]) -> tuple[LearnerPlan, LearnerPlan, Path]:
+    """Learner b's running pod, reached by b (positive controls: the 403s below mean something)."""
     (a, b), out = learners
-    ca, cb = _core(out / f"{a.name}.kubeconfig"), _core(out / f"{b.name}.kubeconfig")
-    mine, theirs = a.namespaces()[0], b.namespaces()[0]
-    # positive controls: each learner works in their own namespace (so the 403s below mean something)
+    cb = _core(out / f"{b.name}.kubeconfig")
+    theirs = b.namespaces()[0]
     cb.create_namespaced_pod(theirs, _sleeper("target"))
     _wait_running(cb, theirs, "target")
     assert stream(cb.connect_get_namespaced_pod_exec, "target", theirs, command=["echo", "own"],
                   stderr=True, stdin=False, stdout=True, tty=False).strip() == "own"
+    return a, b, out
+
+
+def test_learner_works_in_own_namespace(target: tuple[LearnerPlan, LearnerPlan, Path]) -> None:
+    a, _, out = target
+    ca, mine = _core(out / f"{a.name}.kubeconfig"), a.namespaces()[0]
     ca.create_namespaced_config_map(mine, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="mine")))
     assert ca.read_namespace(mine).metadata.name == mine
-    # learner a against learner b: get, list, watch, exec, delete the namespace
-    _forbidden(ca.read_namespaced_pod, "target", theirs)
-    _forbidden(ca.list_namespaced_pod, theirs)
-    _forbidden(lambda: next(iter(watch.Watch().stream(ca.list_namespaced_pod, theirs, timeout_seconds=2))))
-    _forbidden(stream, ca.connect_get_namespaced_pod_exec, "target", theirs, command=["true"],
-               stderr=True, stdin=False, stdout=True, tty=False)
-    _forbidden(ca.delete_namespace, theirs)
-    _forbidden(ca.delete_namespace, mine)     # not even their own: the instructor owns namespaces
-    _forbidden(ca.list_namespace)
-    _forbidden(ca.list_pod_for_all_namespaces)
-    # nothing cluster-wide that would lift the fence
+
+
+def _attempts(a: LearnerPlan, b: LearnerPlan, out: Path) -> dict[str, Callable[[], object]]:
+    ca = _core(out / f"{a.name}.kubeconfig")
     rbac = client.RbacAuthorizationV1Api(config.new_client_from_config(config_file=str(out / f"{a.name}.kubeconfig")))
-    _forbidden(rbac.create_cluster_role_binding, client.V1ClusterRoleBinding(
-        metadata=client.V1ObjectMeta(name=f"{a.name}-escalate"),
-        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-admin"),
-        subjects=[client.RbacV1Subject(kind="ServiceAccount", name="learner", namespace=a.home)]))
-    _forbidden(ca.create_persistent_volume, client.V1PersistentVolume(
-        metadata=client.V1ObjectMeta(name=f"{a.name}-pv"),
-        spec=client.V1PersistentVolumeSpec(capacity={"storage": "1Gi"}, access_modes=["ReadWriteOnce"],
-                                           host_path=client.V1HostPathVolumeSource(path="/tmp/x"))))
+    mine, theirs = a.namespaces()[0], b.namespaces()[0]
+    return {
+        "get their pod": lambda: ca.read_namespaced_pod("target", theirs),
+        "list their pods": lambda: ca.list_namespaced_pod(theirs),
+        "watch their pods": lambda: next(iter(watch.Watch().stream(ca.list_namespaced_pod, theirs, timeout_seconds=2))),
+        "exec in their pod": lambda: stream(ca.connect_get_namespaced_pod_exec, "target", theirs, command=["true"],
+                                            stderr=True, stdin=False, stdout=True, tty=False),
+        "delete their namespace": lambda: ca.delete_namespace(theirs),
+        "delete own namespace": lambda: ca.delete_namespace(mine),   # not even their own: the instructor owns them
+        "list namespaces": lambda: ca.list_namespace(),
+        "list pods cluster-wide": lambda: ca.list_pod_for_all_namespaces(),
+        "create a ClusterRoleBinding": lambda: rbac.create_cluster_role_binding(client.V1ClusterRoleBinding(
+            metadata=client.V1ObjectMeta(name=f"{a.name}-escalate"),
+            role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-admin"),
+            subjects=[client.RbacV1Subject(kind="ServiceAccount", name="learner", namespace=a.home)])),
+        "create a PersistentVolume": lambda: ca.create_persistent_volume(client.V1PersistentVolume(
+            metadata=client.V1ObjectMeta(name=f"{a.name}-pv"),
+            spec=client.V1PersistentVolumeSpec(capacity={"storage": "1Gi"}, access_modes=["ReadWriteOnce"],
+                                               host_path=client.V1HostPathVolumeSource(path="/tmp/x")))),
+        "run a pod that mounts the node": lambda: ca.create_namespaced_pod(mine, client.V1Pod(
+            metadata=client.V1ObjectMeta(name="node-root"), spec=client.V1PodSpec(
+                containers=[client.V1Container(name="c", image="busybox:1.35.0", command=["true"],
+                                               volume_mounts=[client.V1VolumeMount(name="h", mount_path="/host")])],
+                volumes=[client.V1Volume(name="h", host_path=client.V1HostPathVolumeSource(path="/"))]))),
+    }
+
+
+ATTEMPTS = ["get their pod", "list their pods", "watch their pods", "exec in their pod", "delete their namespace",
+            "delete own namespace", "list namespaces", "list pods cluster-wide", "create a ClusterRoleBinding",
+            "create a PersistentVolume", "run a pod that mounts the node"]
+
+
+@pytest.mark.parametrize("attempt", ATTEMPTS)
+def test_learner_is_forbidden(target: tuple[LearnerPlan, LearnerPlan, Path], attempt: str) -> None:
+    a, b, out = target
+    _forbidden(_attempts(a, b, out)[attempt])
 
 
 def test_up_is_idempotent_and_quota_applies(learners: tuple[list[LearnerPlan], Path]) -> None:
