@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 KUBELAB := $(VENV)/bin/kubelab
 CACHE ?= $(or $(KUBELAB_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubelab)
-export KUBECONFIG ?= $(CACHE)/kubeconfig
+# KUBELAB_CLUSTER=<name>: a second cluster (build/cluster.sh), whose kubeconfig is kubeconfig-<name>.
+export KUBECONFIG ?= $(CACHE)/kubeconfig$(addprefix -,$(filter-out kubelab,$(KUBELAB_CLUSTER)))
 JUNIT ?= build-results/junit.xml
 FIRST_LAB ?= pod
 

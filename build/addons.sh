@@ -8,6 +8,7 @@
 # Usage: addons.sh CLUSTER_NAME
 #        addons.sh --export DIR   copy what the install needs besides manifests/ (the add-on images, the
 #                                 Gateway API CRDs, metrics-server's upstream base) into DIR, for a bundle
+#        addons.sh --images-dir   print the directory of the add-on image archives (building them if needed)
 # From an imported bundle (lib.sh's from_bundle) those come from $BUNDLE_DIR/addons/: no Go, no registry.
 . "$(dirname "$0")/lib.sh"
 NAME=${1:?usage: addons.sh CLUSTER_NAME | --export DIR}
@@ -85,9 +86,13 @@ wait_rollout() {  # wait_rollout NS KIND/NAME
   die "$2 in $1 is not ready after 4 minutes; see $LOGS/addons.log and kubectl -n $1 describe $2"
 }
 
-if [ "$NAME" = --export ]; then export_files "${2:?usage: addons.sh --export DIR}"; exit 0; fi
+case $NAME in
+  --export) export_files "${2:?usage: addons.sh --export DIR}"; exit 0 ;;
+  --images-dir) images_dir; exit 0 ;;
+esac
 s0=$(date +%s)
-load_images
+# cluster.sh up loads them itself, with the labs' images, all at once.
+[ "${KUBELAB_ADDON_IMAGES_LOADED:-}" = 1 ] || load_images
 gateway_crds
 if [ -n "$(kc get nodes -l ingress-ready=true -o name 2>/dev/null)" ]; then
   say "addons: shared Traefik $TRAEFIK_VERSION (IngressClass and GatewayClass traefik)"

@@ -43,14 +43,17 @@ export_bundle() {
   say "bundle written: $file ($(du -m "$file" | cut -f1) MiB, pins $PINS)"
 }
 
-# check DIR: the extracted bundle is complete, intact and for these pins (nothing installed yet).
+# check DIR FILE NODE_SUM: the extracted bundle (all but the node image, whose checksum is NODE_SUM) is
+# complete, intact and for these pins (nothing installed yet).
 check() {
   local d=$1 got
   [ -f "$d/PINS" ] && [ -f "$d/MANIFEST" ] || die "$2: not a kubelab bundle (no PINS/MANIFEST); nothing installed"
   got=$(cat "$d/PINS")
   [ "$got" = "$FORMAT $PINS" ] || die "$2: bundle is for other pins ($got; this checkout: $FORMAT $PINS): export it from a checkout with the same build/versions.env; nothing installed"
-  local bad; bad=$(cd "$d" && { sha256sum -c --quiet MANIFEST 2>&1 || true; } | head -n 3 | tr '\n' ' ')
+  local bad; bad=$(cd "$d" && { grep -v ' node-image.tar$' MANIFEST | sha256sum -c --quiet - 2>&1 || true; } | head -n 3 | tr '\n' ' ')
   [ -z "$bad" ] || die "$2: corrupted bundle (checksum mismatch: $bad); nothing installed"
+  local want; want=$(awk '$2 == "node-image.tar" {print $1}' "$d/MANIFEST")
+  [ -z "$want" ] || [ "$3" = "$want" ] || die "$2: corrupted bundle (checksum mismatch: node-image.tar); nothing installed"
   local f; for f in node-image.tar bin/kind bin/kubectl; do
     grep -q " $f\$" "$d/MANIFEST" || die "$2: bundle lacks $f; nothing installed"
   done
@@ -66,14 +69,17 @@ import_bundle() {
   [ -f "$file" ] || die "$file: no such file"
   TMP=$(mktemp -d "$CACHE/bundle-import.XXXXXX"); local tmp=$TMP
   trap 'rm -rf "$TMP"' EXIT
-  say "bundle: unpacking $file ($(du -m "$file" | cut -f1) MiB)"
-  tar -xf "$file" -C "$tmp" 2>"$LOGS/bundle.log" || die "$file: corrupted bundle (tar: $(head -n 1 "$LOGS/bundle.log" | sed "s/^tar: //")); nothing installed"
-  check "$tmp" "$file"
+  say "bundle: unpacking and checking $file ($(du -m "$file" | cut -f1) MiB)"
+  # The node image (most of the bundle) is never written out: checked, then loaded, straight from the file.
+  tar -xf "$file" -C "$tmp" --exclude=node-image.tar 2>"$LOGS/bundle.log" ||
+    die "$file: corrupted bundle (tar: $(head -n 1 "$LOGS/bundle.log" | sed "s/^tar: //")); nothing installed"
+  local node_sum; node_sum=$(tar -xOf "$file" ./node-image.tar 2>>"$LOGS/bundle.log" | sha256sum | cut -d' ' -f1) || node_sum=absent
+  check "$tmp" "$file" "$node_sum"
   bash "$BUILD_DIR/docker.sh"
   say "bundle: loading node image $NODE_IMAGE into Docker"
-  docker load -i "$tmp/node-image.tar" >>"$LOGS/bundle.log" 2>&1 || die "docker load failed; see $LOGS/bundle.log"
+  tar -xOf "$file" ./node-image.tar | docker load >>"$LOGS/bundle.log" 2>&1 || die "docker load failed; see $LOGS/bundle.log"
   local dest=$CACHE/bundle-$PINS
-  rm -rf "$dest" && mv "$tmp" "$dest" && rm -f "$dest/node-image.tar"
+  rm -rf "$dest" && mv "$tmp" "$dest"
   touch "$dest/.done"
   trap - EXIT
   say "bundle: installed in $dest in $(( $(date +%s) - s0 ))s; bringing the cluster up from it"

@@ -126,17 +126,16 @@ images_on_nodes() {
     sort | uniq -c | awk -v k="$(echo "$nodes" | wc -w)" '$1 == k {print $2}'
 }
 
-load_lab_images() {
-  local dir t have id
-  have=$(images_on_nodes)
-  for dir in $(image_dirs); do for t in "$dir"/*.tar; do
-    # a reused cluster already holds most of them: loading again costs minutes and changes nothing
-    id=$(archive_id "$t")
-    if [ -n "$id" ] && grep -qx "$id" <<<"$have"; then say "$(basename "$t" .tar): already on every node"; continue; fi
-    say "loading $(basename "$t" .tar) into the cluster"
-    "$KIND" load image-archive --name "$NAME" "$t" >>"$LOGS/kind-load.log" 2>&1 ||
-      die "kind load of $t failed; see $LOGS/kind-load.log"
+# load_images: every image archive the cluster needs (the labs' and the add-ons'), all at once: each
+# `kind load` streams one archive into every node's containerd and mostly waits on I/O.
+load_images() {
+  local dir t jobs=() j log=$LOGS/kind-load.log
+  for dir in $(image_dirs) $(bash "$BUILD_DIR/addons.sh" --images-dir); do for t in "$dir"/*.tar; do
+    "$KIND" load image-archive --name "$NAME" "$t" >>"$log" 2>&1 & jobs+=("$!:$t")
   done; done
+  say "loading ${#jobs[@]} images into the cluster"
+  for j in "${jobs[@]}"; do wait "${j%%:*}" || die "kind load of ${j#*:} failed; see $log"; done
+  say "images loaded"
 }
 
 publish() {
@@ -173,7 +172,7 @@ start_stopped() {
 up() {
   bash "$BUILD_DIR/docker.sh"
   KIND=$(kind_bin) || exit 1
-  local bad=""
+  local bad="" loading=""
   start_stopped
   if healthy && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
     say "reusing healthy cluster $NAME"
@@ -187,13 +186,15 @@ up() {
     say "creating cluster $NAME (log: $LOGS/kind.log)"
     "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain >"$LOGS/kind.log" 2>&1 ||
       { tail -n 30 "$LOGS/kind.log" >&2; die "kind create failed; full log: $LOGS/kind.log; node logs: kind export logs --name $NAME"; }
+    # containerd already runs on every node: the images load while the cluster settles.
+    load_images & loading=$!
     say "waiting for nodes, CoreDNS and Service routing"
     wait_ready
     say "cluster created in $(( $(date +%s) - s0 ))s"
     echo "cluster-create $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
   fi
-  load_lab_images
-  bash "$BUILD_DIR/addons.sh" "$NAME"
+  if [ -n "$loading" ]; then wait "$loading" || exit 1; else load_images; fi
+  KUBELAB_ADDON_IMAGES_LOADED=1 bash "$BUILD_DIR/addons.sh" "$NAME"
   publish
 }
 

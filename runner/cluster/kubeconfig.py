@@ -11,9 +11,11 @@ import yaml
 
 
 def cluster_kubeconfig() -> Path:
-    """Where build/cluster.sh writes the cluster's kubeconfig (same rule as build/lib.sh)."""
+    """Where build/cluster.sh writes the cluster's kubeconfig (same rules as build/lib.sh and cluster.sh:
+    KUBELAB_CLUSTER names a second cluster, whose kubeconfig is kubeconfig-<name>)."""
     cache = os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab"
-    return Path(cache) / "kubeconfig"
+    name = os.environ.get("KUBELAB_CLUSTER") or "kubelab"
+    return Path(cache) / ("kubeconfig" if name == "kubelab" else f"kubeconfig-{name}")
 
 
 DEFAULT_CONTEXT = "kind-kubelab"
@@ -38,7 +40,8 @@ def resolve_context(kubeconfig: str | None, explicit: str | None = None) -> str 
         cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
         contexts = cfg.get("contexts") if isinstance(cfg, dict) else None
         names = [c.get("name") for c in contexts if isinstance(c, dict)] if isinstance(contexts, list) else []
-        return DEFAULT_CONTEXT if DEFAULT_CONTEXT in names else None
+        own = f"kind-{os.environ.get('KUBELAB_CLUSTER') or 'kubelab'}"
+        return own if own in names else None
     except (OSError, ValueError, yaml.YAMLError):   # connect() reports what is wrong with the file
         return None
 

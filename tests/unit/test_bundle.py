@@ -60,9 +60,10 @@ def test_other_pins_are_refused(tmp_path: Path) -> None:
     assert_refused(tmp_path, run_import(tmp_path, bundle), bundle, "bundle is for other pins")
 
 
-def test_a_changed_file_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("changed", ["bin/kind", "node-image.tar"])  # the node image is checked without unpacking
+def test_a_changed_file_is_refused(tmp_path: Path, changed: str) -> None:
     files = good_files()
-    write_bundle(bundle := tmp_path / "b.tar", files | {"bin/kind": b"tampered"}, manifest=files)
+    write_bundle(bundle := tmp_path / "b.tar", files | {changed: b"tampered"}, manifest=files)
     assert_refused(tmp_path, run_import(tmp_path, bundle), bundle, "checksum mismatch")
 
 

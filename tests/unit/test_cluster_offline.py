@@ -161,6 +161,19 @@ def test_cluster_kubeconfig_honours_xdg_cache_home(monkeypatch, tmp_path):
     assert cluster_kubeconfig() == tmp_path / "kubelab" / "kubeconfig"
     monkeypatch.setenv("KUBELAB_CACHE", str(tmp_path / "own"))
     assert cluster_kubeconfig() == tmp_path / "own" / "kubeconfig"
+    monkeypatch.setenv("KUBELAB_CLUSTER", "second")   # build/cluster.sh's second cluster
+    assert cluster_kubeconfig() == tmp_path / "own" / "kubeconfig-second"
+
+
+def test_the_second_clusters_context_is_the_default_in_a_merged_kubeconfig(monkeypatch, tmp_path):
+    from runner.cluster.kubeconfig import resolve_context
+    merged = tmp_path / "config"
+    merged.write_text("contexts:\n- name: kind-kubelab\n- name: kind-second\ncurrent-context: kind-kubelab\n")
+    monkeypatch.delenv("KUBELAB_CONTEXT", raising=False)
+    monkeypatch.delenv("KUBELAB_CLUSTER", raising=False)
+    assert resolve_context(str(merged)) == "kind-kubelab"
+    monkeypatch.setenv("KUBELAB_CLUSTER", "second")
+    assert resolve_context(str(merged)) == "kind-second"
 
 
 def test_makefile_and_benchmark_honour_xdg_cache_home(tmp_path):
