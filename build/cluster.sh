@@ -129,11 +129,16 @@ images_on_nodes() {
 # load_images: every image archive the cluster needs (the labs' and the add-ons'), all at once: each
 # `kind load` streams one archive into every node's containerd and mostly waits on I/O.
 load_images() {
-  local dir t jobs=() j log=$LOGS/kind-load.log
+  local dir t have id jobs=() j log=$LOGS/kind-load.log
+  have=$(images_on_nodes)
   for dir in $(image_dirs) $(bash "$BUILD_DIR/addons.sh" --images-dir); do for t in "$dir"/*.tar; do
+    # a reused cluster already holds most of them: loading again costs minutes and changes nothing
+    id=$(archive_id "$t")
+    if [ -n "$id" ] && grep -qx "$id" <<<"$have"; then say "$(basename "$t" .tar): already on every node"; continue; fi
     "$KIND" load image-archive --name "$NAME" "$t" >>"$log" 2>&1 & jobs+=("$!:$t")
   done; done
-  say "loading ${#jobs[@]} images into the cluster"
+  [ ${#jobs[@]} -gt 0 ] || return 0
+  say "loading ${#jobs[@]} image(s) into the cluster: $(for j in "${jobs[@]}"; do basename "${j#*:}" .tar; done | paste -sd' ')"
   for j in "${jobs[@]}"; do wait "${j%%:*}" || die "kind load of ${j#*:} failed; see $log"; done
   say "images loaded"
 }
