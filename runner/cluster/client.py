@@ -101,20 +101,43 @@ def is_transient(exc: BaseException) -> bool:
     return st is not None and (st == 0 or st == 429 or st >= 500) and not is_schema_error(exc) or is_not_yet(exc)
 
 
+# A restarted API server accepts connections before its authorizer has loaded the RBAC rules: for a moment it
+# refuses everyone, the cluster admin too (403 'cannot get resource'). Such an answer soon after the server was
+# away is part of the outage, not a verdict.
+WARMUP = 30.0
+_last_down = [float("-inf")]        # monotonic time of the last refused/reset/5xx answer, any thread
+
+
+def note_down() -> None:
+    _last_down[0] = time.monotonic()
+
+
+def warming_up(exc: BaseException) -> bool:
+    return status_of(exc) in (401, 403) and time.monotonic() - _last_down[0] < WARMUP
+
+
 def is_permanent(exc: BaseException) -> bool:
     """An answer no wait can change: a bad request or selector (400), refused credentials (401), no right (403),
     an unknown kind, an invalid object (422), a field the schema does not know. A check ends at once on it."""
     if isinstance(exc, UnknownKind):
         return True
     st = status_of(exc)
-    if is_not_yet(exc):
+    if is_not_yet(exc) or warming_up(exc):
         return False
     return st in (400, 401, 403, 422) or (st is not None and st >= 500 and is_schema_error(exc))
 
 
+def _retry_on(exc: BaseException) -> bool:
+    if is_transient(exc):
+        if not is_not_yet(exc):
+            note_down()
+        return True
+    return warming_up(exc)
+
+
 def retrying(deadline: float = 30.0) -> Callable[[Callable[..., T]], Callable[..., T]]:
     policy: Callable[[Callable[..., T]], Callable[..., T]] = retry(  # tenacity is untyped here
-        retry=retry_if_exception(is_transient), stop=stop_after_delay(deadline),
+        retry=retry_if_exception(_retry_on), stop=stop_after_delay(deadline),
         wait=wait_exponential_jitter(multiplier=0.2, max=3.0, jitter=0.2), reraise=True)
     return policy
 
@@ -140,7 +163,7 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return retrying(_budget.get() or limits.API_OUTAGE)(fn)(*args, **kwargs)
     except Exception as e:
-        if not is_transient(e) or is_not_yet(e):
+        if not (is_transient(e) or warming_up(e)) or is_not_yet(e):
             raise
         raise ApiUnavailable(f"API server unavailable for {time.monotonic() - t0:.0f} s: {describe_error(e)}") from None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from kubernetes import watch
 
-from runner.cluster.client import Kube, call, describe_error, is_permanent
+from runner.cluster.client import Kube, call, describe_error, is_permanent, is_transient, note_down
 
 Listener = Callable[[list[dict[str, Any]]], None]
 
@@ -118,6 +118,8 @@ class Informer:
                     self._changed()          # wake the checks waiting on this informer: they end with the error
                 else:
                     self.last_error = describe_error(e)
+                    if is_transient(e):
+                        note_down()        # a 403 that follows is the restarted server warming up
                 self.tried.set()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)

@@ -63,3 +63,13 @@ def cli(capsys, monkeypatch, tmp_path):
         out = capsys.readouterr()
         return code, out.out, out.err
     return run
+
+
+@pytest.fixture(autouse=True)
+def _no_recent_outage():
+    """A refused connection in one test must not make another test's 403 look like a restarting API server
+    (runner.cluster.client.warming_up)."""
+    from runner.cluster import client
+    client._last_down[0] = float("-inf")
+    yield
+    client._last_down[0] = float("-inf")

@@ -217,3 +217,27 @@ def test_diagnostics_get_a_short_budget_while_the_api_server_is_away(monkeypatch
     with kclient.api_budget(0.5), pytest.raises(kclient.ApiUnavailable):
         kclient.call(down)
     assert time.monotonic() - t0 < 10
+
+
+def forbidden() -> ApiException:
+    e = ApiException(status=403, reason="Forbidden")
+    e.body = json.dumps({"code": 403, "message": 'namespaces "lab-x" is forbidden: User "kubernetes-admin" cannot get '
+                         'resource "namespaces"'})
+    return e
+
+
+def test_a_403_right_after_the_api_server_was_away_is_its_warm_up(monkeypatch):
+    """Seen live: the restarted API server refused the cluster admin for a moment (RBAC not loaded yet)."""
+    monkeypatch.setattr(limits, "API_OUTAGE", 10.0)
+    assert kclient.is_permanent(forbidden())            # on a server that was never away: a verdict
+    answers = [refused(), forbidden(), forbidden(), "ok"]
+
+    def restarting():
+        a = answers.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+    assert kclient.call(restarting) == "ok"
+    assert not kclient.is_permanent(forbidden())        # within WARMUP of the outage
+    kclient._last_down[0] = time.monotonic() - kclient.WARMUP - 1     # reset by the autouse fixture
+    assert kclient.is_permanent(forbidden())
