@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from runner.checks import invariant
 from runner.checks.base import Result
 from runner.checks.invariant import pods_sample
+from runner.cluster.client import api_budget
 from runner.cluster.informer import Informer
 from runner.schema import Check, Target
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from runner.engine.observe import Observing
 
 MAX_IN_FLIGHT = 8     # HTTP probes at once; a tick that finds them all busy is counted as skipped
+SAMPLE_BUDGET = 2.0   # seconds a sample's API calls wait for an API server that is away
 
 
 def ticks(start: float, every: float, now: float) -> int:
@@ -60,7 +62,10 @@ class Sampler:
 
     def _probe(self, at: float) -> None:
         try:
-            r = self.session.http(self.spec.http)
+            # a sample is a moment: one that cannot be taken now is lost, not retried for a minute (the
+            # in-flight slots would fill and the period go unsampled without a word)
+            with api_budget(SAMPLE_BUDGET):
+                r = self.session.http(self.spec.http)
             r.at = at          # when the request was due: the samples' timeline is the schedule
             self._add(r)
         finally:

@@ -149,7 +149,8 @@ _budget: contextvars.ContextVar[float | None] = contextvars.ContextVar("api_budg
 def api_budget(seconds: float) -> Iterator[None]:
     """A shorter outage budget for the calls of this block (this thread): best-effort work such as the
     diagnostics of a failed check must not keep a learner waiting a minute per call while the API server is away."""
-    token = _budget.set(seconds)
+    outer = _budget.get()
+    token = _budget.set(seconds if outer is None else min(seconds, outer))
     try:
         yield
     finally:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 
 from runner.checks.exec import ExecOutput
@@ -98,13 +99,18 @@ def ensure_client_pod(kube: Kube, namespace: str, timeout: float = 60.0) -> None
         if pod.status.phase == "Running":
             return
         w = watch.Watch()
-        for ev in w.stream(kube.core.list_namespaced_pod, namespace,
-                           field_selector=f"metadata.name={CLIENT_POD}",
-                           resource_version=pod.metadata.resource_version,
-                           timeout_seconds=max(1, int(deadline - time.monotonic()))):
-            if ev["object"].status.phase == "Running":
-                w.stop()
-                return
+        try:
+            for ev in w.stream(kube.core.list_namespaced_pod, namespace,
+                               field_selector=f"metadata.name={CLIENT_POD}",
+                               resource_version=pod.metadata.resource_version,
+                               timeout_seconds=max(1, int(deadline - time.monotonic()))):
+                if ev["object"].status.phase == "Running":
+                    w.stop()
+                    return
+        except ApiException as e:
+            if e.status != 410:   # 410 Expired: the version read is already compacted (seen after an API
+                raise             # server restart): read again
+
     raise TimeoutError(f"client pod {CLIENT_POD} in {namespace} not Running after {timeout:.0f}s")
 
 

@@ -9,13 +9,15 @@ from typing import Any
 from runner.checks import http as http_check
 from runner.checks.base import Result
 from runner.cluster import pod_http, probes
-from runner.cluster.client import describe_error, is_permanent
+from runner.cluster.client import api_budget, describe_error, is_permanent
 from runner.cluster.informer import Informer
 from runner.engine.kinds import KINDS, InformerFailed, NotListed
 from runner.engine.lifecycle import Lifecycle
 from runner.placeholders import names_in
 from runner.schema import Check, Target
 from runner.values import ValueMissing
+
+EVAL_BUDGET = 5.0    # seconds an API call of one check evaluation waits for an API server that is away
 
 
 class Observing(Lifecycle):
@@ -63,6 +65,10 @@ class Observing(Lifecycle):
         return name
 
     def http(self, spec: Any) -> http_check.HttpResponse:
+        with api_budget(EVAL_BUDGET):    # a check is evaluated again anyway: no minute-long retries inside
+            return self._http(spec)
+
+    def _http(self, spec: Any) -> http_check.HttpResponse:
         at = time.monotonic()
         if spec.pod is not None:       # sent from a lab pod, not the client pod (runner/cluster/pod_http.py)
             try:
