@@ -9,7 +9,7 @@ export KUBECONFIG ?= $(CACHE)/kubeconfig$(addprefix -,$(filter-out kubelab,$(KUB
 JUNIT ?= build-results/junit.xml
 FIRST_LAB ?= pod
 
-.PHONY: static test-cases browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
+.PHONY: static test-faults test-cases browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,9 +54,14 @@ test-cluster: setup cluster
 browser:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
-test: setup static cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster, JUnit in $(JUNIT)
+test: setup static cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster + the fault suite, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
-	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --junitxml=$(JUNIT) --kubelab-parallel 3 --ignore=tests/cluster/test_lab_cases.py)
+	$(call pytest,tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs tests/faults -v --junitxml=$(JUNIT) --kubelab-parallel 3 --ignore=tests/cluster/test_lab_cases.py)
+
+# The fault suite alone (API server stopped, node restarted, Ctrl-C, kill -9, two processes): on its own
+# disposable cluster kubelab-faults, never the shared one. KUBELAB_KEEP_FAULT_CLUSTER=1 keeps it for the next run.
+test-faults: setup
+	$(call pytest,tests/faults -v -m faults)
 
 # Alternatives, mistakes and `kubelab check` after `kubelab solve` of every lab (tests/cluster/test_lab_cases.py),
 # e.g. make test-cases PYTEST_ARGS='-k gateway'. Not yet in `make test`: only gateway's have passed live
