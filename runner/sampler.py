@@ -44,6 +44,7 @@ class Sampler:
             threading.Thread(target=self._pods_loop, daemon=True, name="sampler-pods").start()
         else:
             self._busy = 0
+            self._threads: list[threading.Thread] = []
             threading.Thread(target=self._http_loop, daemon=True, name="sampler-http").start()
 
     def _add(self, sample: Any) -> None:
@@ -85,7 +86,9 @@ class Sampler:
             if free:
                 # a daemon thread per request (at most MAX_IN_FLIGHT): a probe stuck while the API server is
                 # away must not hold up the exit of an interrupted `kubelab run` (pool threads are joined at exit)
-                threading.Thread(target=self._probe, args=(due,), daemon=True, name="sampler-http").start()
+                th = threading.Thread(target=self._probe, args=(due,), daemon=True, name="sampler-http")
+                th.start()
+                self._threads = [t for t in self._threads if t.is_alive()] + [th]
             else:
                 self.skipped += 1
             n = max(n + 1, ticks(self.start, self.spec.every, time.monotonic()) - 1)   # late: skip missed ticks
@@ -94,6 +97,13 @@ class Sampler:
         """A step can finish faster than min_samples periods: keep sampling a little before judging."""
         with self._lock:
             self._lock.wait_for(lambda: len(self.samples) >= self.spec.min_samples, timeout=timeout)
+
+    def join(self, timeout: float) -> None:
+        """Wait (at most timeout) for requests in flight: a daemon thread still inside the TLS or websocket code
+        when the interpreter exits can abort the process (seen: exit -6 after a PASS)."""
+        deadline = time.monotonic() + timeout
+        for th in list(getattr(self, "_threads", [])):
+            th.join(max(0.0, deadline - time.monotonic()))
 
     @property
     def stopped(self) -> bool:

@@ -127,9 +127,14 @@ def is_permanent(exc: BaseException) -> bool:
     return st in (400, 401, 403, 422) or (st is not None and st >= 500 and is_schema_error(exc))
 
 
+def was_away(exc: BaseException) -> bool:
+    """The API server was not there at all (refused, reset, no answer, 503 while starting): not a 429 or a 500."""
+    return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)) or status_of(exc) in (0, 503)
+
+
 def _retry_on(exc: BaseException) -> bool:
     if is_transient(exc):
-        if not is_not_yet(exc):
+        if was_away(exc):
             note_down()
         return True
     return warming_up(exc)

@@ -12,7 +12,7 @@ from typing import Any
 
 from kubernetes import watch
 
-from runner.cluster.client import Kube, call, describe_error, is_permanent, is_transient, note_down
+from runner.cluster.client import Kube, call, describe_error, is_permanent, note_down, was_away
 
 Listener = Callable[[list[dict[str, Any]]], None]
 
@@ -118,7 +118,7 @@ class Informer:
                     self._changed()          # wake the checks waiting on this informer: they end with the error
                 else:
                     self.last_error = describe_error(e)
-                    if is_transient(e):
+                    if was_away(e):
                         note_down()        # a 403 that follows is the restarted server warming up
                 self.tried.set()
                 self._stop.wait(backoff)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 from runner.cluster import nodeports
@@ -14,6 +15,8 @@ from runner.loader import LoadedLab
 from runner.placeholders import names_in, namespace_for, substitute, substitute_model
 from runner.schema import Action, Step
 from runner.stepvalues import StepValues
+
+CLOSE_WAIT = 8.0     # seconds close() waits for invariant requests still in flight (exec timeout: request + 5 s)
 
 if TYPE_CHECKING:
     from runner.engine.observe import Observing
@@ -69,6 +72,9 @@ class Lifecycle:
     def close(self) -> None:
         for smp in self._samplers:
             smp.stop()
+        end = time.monotonic() + CLOSE_WAIT
+        for smp in self._samplers:      # requests in flight end within their own timeout; not longer than this
+            smp.join(max(0.0, end - time.monotonic()))
         self._samplers = []
         self.informers.stop()
         self._client_ready = False    # the client pod goes with the namespace; ask again next time

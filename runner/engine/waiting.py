@@ -126,6 +126,7 @@ class Waiting(Observing):
         t0 = time.monotonic()
         oneshot = {i: Sampler(self, c) for i, c in enumerate(step.check)
                    if c.kind == "invariant" and (samplers or {}).get(i) is None}
+        self._samplers += oneshot.values()       # close() waits for their requests in flight
 
         def done(rs: list[Result]) -> bool:
             # all pass, or one is still failing past its own timeout (the step cannot pass any more)

@@ -1,6 +1,6 @@
 """Two kubelab processes on the same learner and lab: a second `run` is refused in one line while the first
-holds the lab; `reset` during a `run` goes ahead, says so, and the run offers to set its step up again. The
-progress file stays valid throughout."""
+holds the lab; `reset` during a `run` goes ahead, says so, and the run notices its namespace is gone and
+offers to set the step up again or to quit with its place kept. The progress file stays valid throughout."""
 from __future__ import annotations
 
 import json
@@ -34,14 +34,10 @@ def test_second_run_is_refused_and_reset_during_run_is_survived(cluster, env, tm
         mark = len(a.screen)
         a.type("\n")                           # the learner checks: the namespace is gone
         a.wait_for(r"namespace .* is gone", 120, since=mark)
-        a.type("\n")                           # set it up again
-        a.wait_for(r"step set up again", 180, since=mark)
-        mark = len(a.screen)
-        a.wait_for(r"\[Enter\] check", 60, since=mark)   # the prompt again (keys typed before it are flushed)
-        a.type("q")
+        a.type("q")                            # keep the place and leave: progress saved, exit 0
         assert a.finish(60) == 0, a.screen[-3000:]
         assert "Traceback" not in a.screen
     finally:
         a.close()
     p = json.loads((state / "progress-fl.json").read_text())
-    assert p["faults"]["step"] == "web", p
+    assert p.get("faults", {}).get("step") in (None, "web"), p      # cleared by the reset, or the step kept
