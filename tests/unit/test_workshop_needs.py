@@ -65,3 +65,18 @@ def test_claim_policy_covers_class_and_volume() -> None:
     assert CLASSES in text and VOLUMES in text
     assert claims["spec"]["matchConstraints"]["namespaceSelector"]["matchLabels"] == {
         "app.kubernetes.io/managed-by": "kubelab-workshop"}
+
+
+def _obj(uid: str, kind: str, name: str, workshop: bool = False) -> dict[str, object]:
+    return {"uid": uid, "kind": kind, "name": name, "namespace": "ns", "apiVersion": "v1", "owned": False,
+            "deleting": False, "workshop": workshop}
+
+
+def test_verify_cleans_only_what_its_run_created_and_reset_keeps_the_workshops() -> None:
+    from runner.workshop.cleanup import _ours
+    before = {"1": _obj("1", "ConfigMap", "bystander"), "2": _obj("2", "ConfigMap", "kube-root-ca.crt"),
+              "4": _obj("4", "ResourceQuota", "kubelab-quota", workshop=True)}
+    now = {**before, "3": _obj("3", "Pod", "web")}
+    assert set(_ours(now, before)) == {"3"}          # verify: only what appeared during the run
+    # a learner's own lab namespace: everything but the workshop's objects and the system's
+    assert set(_ours(now, None)) == {"1", "3"}
