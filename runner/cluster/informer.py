@@ -93,7 +93,7 @@ class Informer:
         out = call(res.get, **kw)
         data = out.to_dict()
         with self._cond:
-            self._objs = {i["metadata"]["name"]: i for i in data.get("items") or []}
+            self._objs = {_key(i): i for i in data.get("items") or []}
             for o in self._objs.values():   # list items carry no kind; checks and diffs want it
                 o.setdefault("kind", self.kind)
                 o.setdefault("apiVersion", self.api_version)
@@ -137,13 +137,19 @@ class Informer:
                 return  # usually 410 Gone: relist
             if ev["type"] == "BOOKMARK":
                 continue
-            name = obj["metadata"]["name"]
+            key = _key(obj)
             with self._cond:
                 if ev["type"] == "DELETED":
-                    self._objs.pop(name, None)
+                    self._objs.pop(key, None)
                 else:
-                    self._objs[name] = obj
+                    self._objs[key] = obj
             self._changed()
+
+
+def _key(obj: dict[str, Any]) -> str:
+    """namespace/name: a watch across namespaces (the board's) sees the same name in many of them."""
+    meta = obj["metadata"]
+    return f"{meta.get('namespace') or ''}/{meta['name']}"
 
 
 class Informers:

@@ -101,3 +101,17 @@ def test_forbidden_ends_waiting_with_that_error(fake: tuple[FakeAPI, Kube]) -> N
         assert names(inf) == []
     finally:
         inf.stop()
+
+
+def test_the_same_name_in_two_namespaces_is_two_objects(fake: tuple[FakeAPI, Kube]) -> None:
+    # the board watches every learner's `kubelab-progress` ConfigMap at once: one name, many namespaces
+    api, kube = fake
+    twin = pod("a", 101)
+    twin["metadata"]["namespace"] = "other"
+    api.watches.put([event("ADDED", twin)])
+    inf = Informer(kube, "v1", "Pod", "ns").start()
+    try:
+        assert until(lambda: len(inf.objects()) == 2), inf.objects()
+        assert sorted(o["metadata"]["namespace"] for o in inf.objects()) == ["ns", "other"]
+    finally:
+        inf.stop()
