@@ -7,6 +7,7 @@ resolution): between two syncs nothing in the namespace changes although the HPA
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from runner.schema import Target
@@ -90,3 +91,25 @@ def targets(checks: Iterable[Any]) -> list[Target]:
         if isinstance(t, Target) and t.kind == "HorizontalPodAutoscaler" and "${" not in f"{t.name}{t.selector_str()}":
             out.append(t)
     return out
+
+
+METRICS_LAG = 45.0   # s after a pod turns Ready before its CPU is in what the HPA read (a 15 s window, scrape, sync)
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+
+
+def warming(pods: Iterable[dict[str, Any]], now: float) -> bool:
+    """A pod became Ready less than METRICS_LAG ago (a load generator, a new replica): the HPA has not
+    seen what it does yet, so its present calm says nothing."""
+    for p in pods:
+        for c in (p.get("status") or {}).get("conditions") or []:
+            stamp = c.get("lastTransitionTime")
+            if c.get("type") == "Ready" and c.get("status") == "True" and stamp:
+                try:
+                    if now - _seconds(str(stamp)) < METRICS_LAG:
+                        return True
+                except ValueError:
+                    continue
+    return False

@@ -73,7 +73,9 @@ class Waiting(Observing):
                     q = max(q, QUIET_PROBE)
                 calm = q is not None and now - last_change[0] >= q
                 # an HPA acts on its own period (runner/checks/hpa_state.py): silence between syncs is not the end
-                busy = calm and any(hpa_state.pending(o) for t in hpa_state.targets(checks) for o in self.informer(t).objects())
+                hpas = hpa_state.targets(checks) if calm else []
+                busy = any(hpa_state.pending(o) for t in hpas for o in self.informer(t).objects()) or bool(
+                    hpas and pods is not None and hpa_state.warming(pods.objects(), time.time()))
                 # a pod still being created, pulled, started or deleted: a busy node is slow, not done
                 busy = busy or (calm and pods is not None and activity.any_starting(pods.objects(), time.time()))
                 if done(results) or remaining <= 0 or (calm and not busy) or any(r.fatal for r in results):

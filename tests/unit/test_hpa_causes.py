@@ -98,3 +98,12 @@ def test_targets_are_the_hpas_checks_look_at():
     later = Check.model_validate({"absent": {"target": {"apiVersion": "autoscaling/v2",
                                                         "kind": "HorizontalPodAutoscaler", "name": "${NAME}"}}})
     assert [t.name for t in hpa_state.targets([hpa_check, pod_check, later])] == ["web"]
+
+
+def test_warming_while_a_pod_turned_ready_recently():
+    def pod(stamp):
+        return {"status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": stamp}]}}
+    now = hpa_state._seconds("2026-11-26T10:00:00Z")
+    assert hpa_state.warming([pod("2026-11-26T09:50:00Z"), pod("2026-11-26T09:59:30Z")], now)
+    assert not hpa_state.warming([pod("2026-11-26T09:50:00Z"), {"status": {}}], now)
+    assert not hpa_state.warming([pod("not a time")], now)
