@@ -57,12 +57,15 @@ def probe(api: client.ApiClient, where: str, budget: float | None = None,
             client.VersionApi(api).get_code(_request_timeout=(min(3.0, max(left, 0.5)), max(left, 0.5)))
             return
         except ApiException as e:
-            if e.status in (401, 403):
+            if e.status == 401:
                 raise ConnectionError(f"the cluster at {host} refused the credentials of {where} "
                                       f"({e.status} {e.reason}): {refused}") from None
-            if e.status and e.status < 500 and e.status != 429:
+            if e.status == 403:   # /version is open to everyone: a 403 is an API server still loading its RBAC rules
+                why = "403 Forbidden to /version: the API server is still starting (try again in a moment)"
+            elif e.status and e.status < 500 and e.status != 429:
                 raise ConnectionError(f"the cluster at {host} answered {e.status} {e.reason} ({where})") from None
-            why = f"{e.status} {e.reason}"
+            else:
+                why = f"{e.status} {e.reason}"
         except (urllib3.exceptions.HTTPError, OSError) as e:
             why = _reason(e)
         if time.monotonic() + 0.5 >= deadline:

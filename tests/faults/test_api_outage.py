@@ -18,7 +18,7 @@ pytestmark = pytest.mark.faults
 
 LAB_ARG = str(LAB)
 FALSE_FAILURE = re.compile(r"requests to \S+ failed|no response: ")     # what a lost sample used to read as
-CLEAR_LINE = re.compile(r"API server unavailable for \d+ s|cannot reach the cluster|not observed yet|not listed yet"
+CLEAR_LINE = re.compile(r"API server unavailable for \d+ s|cannot reach the cluster|still starting|not observed yet|not listed yet"
                         r"|no sample|could not be made|could not be taken|connection through the API server")
 VERDICT = re.compile(r"^(FAILED faults / step \w+ / [\w-]+: .+|faults: error: .+)$", re.MULTILINE)
 

@@ -189,3 +189,13 @@ def test_makefile_and_benchmark_honour_xdg_cache_home(tmp_path):
     line = next(x for x in (root / "benchmarks" / "cluster.sh").read_text().splitlines() if x.startswith("CACHE="))
     r = subprocess.run(["bash", "-c", f"{line}; echo $CACHE"], env=env, capture_output=True, text=True, timeout=30)
     assert r.stdout.strip() == f"{tmp_path}/kubelab"
+
+
+def test_a_403_to_version_is_an_api_server_still_starting_not_refused_credentials(kubeconfig, status_server):
+    """Seen right after an API server restart: /version (open to everyone) answered 403 while RBAC loaded."""
+    port, answer = status_server
+    answer["code"] = 403
+    t0 = time.monotonic()
+    with pytest.raises(ClusterUnavailable, match=r"still starting") as e:
+        connect(kubeconfig(port))
+    assert "credentials" not in str(e.value) and time.monotonic() - t0 < 10
