@@ -16,9 +16,10 @@ RESOURCES = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1"
     {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
      "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}]}
 
-# What a watch request gets: a list of events (dicts sent as they are), then "close" to end the stream,
-# or nothing more: the stream stays open until the server stops or the client goes.
-Script = list[dict[str, Any] | str]
+# What a watch request gets: a list of events (dicts sent as they are), threading.Events to wait for
+# (the test's own moment, e.g. after changing the store), then "close" to end the stream, or nothing
+# more: the stream stays open until the server stops or the client goes.
+Script = list[dict[str, Any] | str | threading.Event]
 
 
 def pod(name: str, rv: int, phase: str = "Running") -> dict[str, Any]:
@@ -101,6 +102,9 @@ def serve(api: FakeAPI) -> tuple[http.server.ThreadingHTTPServer, int]:
                 for item in script:
                     if item == "close":
                         break
+                    if isinstance(item, threading.Event):
+                        item.wait(10)
+                        continue
                     line = json.dumps(item).encode() + b"\n"
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                     self.wfile.flush()

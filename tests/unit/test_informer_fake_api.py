@@ -3,6 +3,7 @@ a 410 Gone makes it list again, an ended stream reconnects from a fresh list, an
 (403) ends waiting with that error instead of looking like "not found"."""
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -79,12 +80,14 @@ def test_gone_makes_it_list_again_and_take_the_new_state(fake: tuple[FakeAPI, Ku
 
 def test_an_ended_stream_reconnects(fake: tuple[FakeAPI, Kube]) -> None:
     api, kube = fake
-    api.watches.put(["close"])
+    changed = threading.Event()
+    api.watches.put([changed, "close"])
     inf = Informer(kube, "v1", "Pod", "ns").start()
     try:
         assert until(lambda: len(api.watch_rvs) >= 1)
-        api.pods["d"] = pod("d", 150)         # changed while no watch was open: the reconnect's list shows it
+        api.pods["d"] = pod("d", 150)         # what the watch never told: only the reconnect's list shows it
         api.rv = 150
+        changed.set()                         # now the stream ends
         assert until(lambda: names(inf) == ["a", "d"]), names(inf)
         assert until(lambda: len(api.watch_rvs) >= 2), api.watch_rvs
     finally:
