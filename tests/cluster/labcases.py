@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from runner import hints
+from runner import hints, safe_yaml
 from runner.cluster import objects as kobj
 from runner.cluster.client import Kube, describe_error
 from runner.engine import Outcome, Session
@@ -123,13 +123,12 @@ def _act(sess: Session, case: Case) -> None:
         if r.returncode != 0:
             raise RuntimeError(f"{case.path.name} exited {r.returncode}: {(r.stderr or r.stdout).strip()[-400:]}")
         return
-    spec = ApplySpec(file=case.path.name)
-    docs = kobj.load_documents(spec, case.path.parent, sess.vars)
-    if case.meta.get("patch"):
+    if case.meta.get("patch"):     # a patch is part of an object: no kind, so not loaded as a manifest
         target = Target.model_validate(_sub(case.meta["patch"], sess.vars))
-        for d in docs:
+        for d in (_sub(x, sess.vars) for x in safe_yaml.load_all_file(case.path) if x):
             kobj.patch_target(sess.kube, PatchSpec(target=target, type="strategic", patch=d), sess.namespace)
         return
+    docs = kobj.load_documents(ApplySpec(file=case.path.name), case.path.parent, sess.vars)
     kobj.apply_docs(sess.kube, docs, sess.namespace, sess.lab.id)
 
 
