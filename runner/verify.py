@@ -101,6 +101,18 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
     return rep
 
 
+def verify_steps(sess: Session, report: LabReport, window: float,
+                 on_step: Callable[[str, StepReport], None] | None = None) -> None:
+    """Every step in order, into report; the first failed step ends it (later steps build on it)."""
+    for s in sess.lab.steps:
+        rep = verify_step(sess, s.id, window)
+        report.steps.append(rep)
+        if on_step:
+            on_step(sess.lab.id, rep)
+        if rep.status == "failed":
+            break
+
+
 class Cleanups:
     """Deletions of finished labs run in the background; `finish` sweeps once for all of them."""
 
@@ -148,13 +160,7 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: f
     report = LabReport(loaded.id, sess.namespace)
     try:
         sess.prepare()
-        for s in loaded.lab.steps:
-            rep = verify_step(sess, s.id, window)
-            report.steps.append(rep)
-            if on_step:
-                on_step(loaded.id, rep)
-            if rep.status == "failed":
-                break         # later steps build on this one
+        verify_steps(sess, report, window, on_step)
     except Exception as e:  # noqa: BLE001 - a lab-level error (cluster gone, namespace stuck) is reported
         report.error = describe_error(e)
     finally:

@@ -17,7 +17,7 @@ from kubernetes.dynamic.exceptions import ConflictError
 from runner.cluster.client import Kube, call, describe_error
 from runner.loader import LoadedLab
 from runner.placeholders import namespace_for
-from runner.verify import PRECHECK_WINDOW, SWEEP_TIMEOUT, LabReport, StepReport, verify_step
+from runner.verify import PRECHECK_WINDOW, SWEEP_TIMEOUT, LabReport, StepReport, verify_steps
 from runner.workshop import cleanup
 from runner.workshop.session import WorkshopSession, instructor_fix
 
@@ -65,13 +65,7 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str, window: float = PREC
         before = cleanup.snapshot(kube, probe.namespaces(), kinds)
         sess = WorkshopSession(kube, loaded, learner, namespace=ns, before=before)
         sess.prepare()
-        for s in loaded.lab.steps:
-            rep = verify_step(sess, s.id, window)
-            report.steps.append(rep)
-            if on_step:
-                on_step(loaded.id, rep)
-            if rep.status == "failed":
-                break
+        verify_steps(sess, report, window, on_step)
     except Exception as e:  # noqa: BLE001 - a lab-level error is the lab's report
         report.error = describe_error(e) if not isinstance(e, (RuntimeError, PermissionError)) else str(e)
     finally:
