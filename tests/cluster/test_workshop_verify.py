@@ -104,6 +104,7 @@ def test_refused_token_names_what_to_do(workshop: tuple[list[str], Path], tmp_pa
     assert "ask the instructor for a new kubeconfig" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+@pytest.mark.workshop_all
 def test_three_learners_verify_every_lab_at_once(workshop: tuple[list[str], Path],
                                                  record_property: pytest.RecordProperty) -> None:
     names, kc = workshop
