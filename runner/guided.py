@@ -55,11 +55,12 @@ def observe_rows(sess: Session, o: Observe) -> views.Table:
 
 @contextmanager
 def cbreak() -> Iterator[None]:
-    """Single-key input without Enter; Ctrl-C still raises KeyboardInterrupt (ISIG stays on)."""
+    """Single-key input without Enter; Ctrl-C still raises KeyboardInterrupt (ISIG stays on).
+    TCSANOW, not tty's default TCSAFLUSH: a key typed while the question was being printed is its answer."""
     fd = sys.stdin.fileno()
     old = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)
+        tty.setcbreak(fd, termios.TCSANOW)
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
