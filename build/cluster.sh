@@ -22,13 +22,36 @@ healthy() {
   for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
     [ "$(docker inspect -f '{{.State.Running}}' "$n" 2>/dev/null)" = true ] || return 1
   done
-  # a few tries: `up` recreates an unhealthy cluster, and on a loaded machine one readyz call can time out
-  for _ in 1 2 3 4 5; do
+  # Up to 3 minutes: `up` recreates an unhealthy cluster (every learner's namespace lost), and right after Docker
+  # restarted the nodes the API server takes a minute or more to answer; on a loaded machine one call can time out.
+  local t0; t0=$(date +%s)
+  while :; do
     docker exec "$NAME-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz \
       --request-timeout=10s >/dev/null 2>&1 && return 0
-    sleep 3
+    [ $(( $(date +%s) - t0 )) -lt 180 ] || return 1
+    [ $(( $(date +%s) - t0 )) -lt 15 ] || say "waiting for the API server of $NAME ($(( $(date +%s) - t0 ))s)"
+    sleep 5
   done
-  return 1
+}
+
+# On a cgroup v1 host a container process can stay FROZEN (runc freezes a container while it changes its device
+# rules; a node stopped at that moment keeps it so): the frozen process never exits, so its node container cannot
+# be killed and `kind delete` fails. Thaw every frozen cgroup under this cluster's nodes first.
+thaw_nodes() {
+  local n id
+  [ -d /sys/fs/cgroup/freezer ] || return 0
+  for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
+    id=$(docker inspect -f '{{.Id}}' "$n" 2>/dev/null) || continue
+    grep -rlx FROZEN --include=freezer.state "/sys/fs/cgroup/freezer/docker/$id" 2>/dev/null |
+      while read -r f; do echo THAWED >"$f" && say "thawed a frozen process group in node $n"; done
+  done
+}
+
+delete_cluster() {
+  thaw_nodes
+  "$KIND" delete cluster --name "$NAME" >>"$LOGS/kind.log" 2>&1 && return 0
+  tail -n 5 "$LOGS/kind.log" >&2
+  die "kind delete cluster --name $NAME failed (log: $LOGS/kind.log); if a node container will not die, restart Docker (systemctl restart docker, or kill dockerd and run make cluster again)"
 }
 
 # The node image: present locally, else pulled, else built here from modules and Debian packages.
@@ -184,7 +207,7 @@ up() {
   else
     if "$KIND" get clusters 2>/dev/null | grep -x "$NAME" >/dev/null; then
       say "cluster $NAME exists but is not healthy: recreating"
-      "$KIND" delete cluster --name "$NAME" >>"$LOGS/kind.log" 2>&1
+      delete_cluster
     fi
     node_image
     local cfg s0; cfg=$(render_config); s0=$(date +%s)
@@ -207,7 +230,7 @@ case "${1:-}" in
   up) up ;;
   down)
     KIND=$(kind_bin) || exit 1
-    "$KIND" delete cluster --name "$NAME" >>"$LOGS/kind.log" 2>&1 || die "kind delete cluster --name $NAME failed; see $LOGS/kind.log"
+    delete_cluster
     rm -f "$KUBECONFIG_OUT"; say "cluster $NAME deleted" ;;
   status)
     KIND=$(kind_bin) || exit 1
