@@ -42,9 +42,10 @@ thaw_nodes() {
   [ -d /sys/fs/cgroup/freezer ] || return 0
   for n in $("$KIND" get nodes --name "$NAME" 2>/dev/null); do
     id=$(docker inspect -f '{{.Id}}' "$n" 2>/dev/null) || continue
-    grep -rlx FROZEN --include=freezer.state "/sys/fs/cgroup/freezer/docker/$id" 2>/dev/null |
+    { grep -rlxE "FROZEN|FREEZING" --include=freezer.state "/sys/fs/cgroup/freezer/docker/$id" 2>/dev/null || true; } |
       while read -r f; do echo THAWED >"$f" && say "thawed a frozen process group in node $n"; done
   done
+  return 0
 }
 
 delete_cluster() {
