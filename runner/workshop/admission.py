@@ -5,7 +5,8 @@ So in every workshop lab namespace a PersistentVolumeClaim may only name a Stora
 the namespace's annotations (written by `workshop up`, which learners cannot change) list; this holds for
 claims a controller creates too (a StatefulSet's). And a learner patching their own PersistentVolume (by name,
 see runner/workshop/lab_objects.py) may not point its claimRef into another namespace nor change its labels
-or class.
+or class. Learners may make their own LimitRanges and ResourceQuotas (resources-qos teaches them), but may not
+change or delete the ones the workshop provisioned (what keeps one learner from flooding the room).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from runner.workshop.plan import MANAGED_BY
 
 CLAIMS = "kubelab-workshop-claims"
 VOLUME_EDITS = "kubelab-workshop-volumes"
+PROVISIONED = "kubelab-workshop-provisioned"
 LEARNERS = "system:serviceaccount:kubelab-ws-"     # every learner's ServiceAccount lives in kubelab-ws-<name>
 
 
@@ -66,6 +68,23 @@ def admission_objects() -> list[dict[str, Any]]:
                                     f"has(oldObject.metadata.labels) && 'kubelab.io/namespace' in oldObject.metadata.labels && "
                                     f"object.spec.claimRef.namespace == {label})",
                       "message": "a volume's claimRef may only point into its own lab namespace"}]}}
+    managed = "oldObject.metadata.labels['app.kubernetes.io/managed-by']"
+    provisioned = {
+        "apiVersion": api, "kind": "ValidatingAdmissionPolicy", "metadata": _meta(PROVISIONED),
+        "spec": {"failurePolicy": "Fail",
+                 "matchConstraints": {"namespaceSelector": workshop_ns, "resourceRules": [
+                     {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["UPDATE", "DELETE"],
+                      "resources": ["resourcequotas", "limitranges"]}]},
+                 "matchConditions": [{"name": "learner",
+                                      "expression": f"request.userInfo.username.startsWith('{LEARNERS}')"}],
+                 "validations": [
+                     {"expression": f"!(has(oldObject.metadata.labels) && "
+                                    f"'app.kubernetes.io/managed-by' in oldObject.metadata.labels && "
+                                    f"{managed} == '{MANAGED_BY}')",
+                      "reason": "Forbidden",
+                      "messageExpression": "request.kind.kind + ' ' + oldObject.metadata.name + ' was provisioned by the "
+                                           "workshop (it keeps the room fair): a learner may not change or delete it'"}]}}
     bindings = [{"apiVersion": api, "kind": "ValidatingAdmissionPolicyBinding", "metadata": _meta(name),
-                 "spec": {"policyName": name, "validationActions": ["Deny"]}} for name in (CLAIMS, VOLUME_EDITS)]
-    return [claims, volumes, *bindings]
+                 "spec": {"policyName": name, "validationActions": ["Deny"]}}
+                for name in (CLAIMS, VOLUME_EDITS, PROVISIONED)]
+    return [claims, volumes, provisioned, *bindings]

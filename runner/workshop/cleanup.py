@@ -25,6 +25,7 @@ BASE_KINDS = [("v1", "Pod"), ("apps/v1", "ReplicaSet"), ("batch/v1", "Job"), ("a
               ("discovery.k8s.io/v1", "EndpointSlice"), ("v1", "Event")]
 KEEP = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
 POLL = 1.0
+MIN_VOLUME_WAIT = 60.0     # a dynamic volume's deletion after its claim's, at the least
 
 Snapshot = dict[str, dict[str, Any]]     # uid -> object (kind, name, ownerReferences)
 
@@ -118,7 +119,7 @@ def clean(kube: Kube, namespaces: list[str], kinds: list[tuple[str, str]], befor
     return list(dict.fromkeys(removed)), [f"{o['kind']}/{o['name']}" for o in left.values()], claims
 
 
-def free_volumes(kube: Kube, namespace: str, names: list[str], claims: set[str], timeout: float = 60.0) -> list[str]:
+def free_volumes(kube: Kube, namespace: str, names: list[str], claims: set[str], timeout: float = MIN_VOLUME_WAIT) -> list[str]:
     """Make the workshop's volumes of this namespace Available again: drop a claimRef whose claim is gone.
     Then wait (if this account may list volumes) until the volumes provisioned for the deleted `claims` (uids)
     are deleted by their provisioner. Returns what is still bound or released."""

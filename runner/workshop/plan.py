@@ -104,7 +104,11 @@ def shared_objects() -> list[dict[str, Any]]:
          "rules": [{"apiGroups": ["gateway.networking.k8s.io"],
                     "resources": ["gateways", "httproutes", "grpcroutes", "referencegrants"], "verbs": ["*"]},
                    {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
-                   {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["get", "list", "watch"]}]},
+                   {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+                   # resources-qos makes its own; the workshop's kubelab-quota/-limits are guarded by the
+                   # admission policy kubelab-workshop-provisioned (a learner may not change or delete them)
+                   {"apiGroups": [""], "resources": ["limitranges", "resourcequotas"],
+                    "verbs": ["create", "update", "patch", "delete", "deletecollection"]}]},
     ]
 
 

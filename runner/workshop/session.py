@@ -4,6 +4,7 @@ deletes the run's objects one by one (runner/workshop/cleanup.py) instead of the
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from kubernetes.dynamic.exceptions import NotFoundError
@@ -128,10 +129,14 @@ class WorkshopSession(Session):
         self.close()
         self.ensure_namespaces()
         self.cleanup_failures = []
+        deadline = time.monotonic() + timeout
         kinds = cleanup.kinds_for(self.kube, self.cluster_kinds())
         removed, left, claims = cleanup.clean(self.kube, self.namespaces(), kinds, self.before, timeout,
                                               self.lab.defaults.zero_grace_cleanup)
-        left += cleanup.free_volumes(self.kube, self.namespace, self.volumes(), claims)
+        # the rest of the time for the provisioner to delete the run's dynamic volumes: local-path deletes
+        # one through a helper pod, which took 80 s with one other verify running beside it
+        left += cleanup.free_volumes(self.kube, self.namespace, self.volumes(), claims,
+                                     max(cleanup.MIN_VOLUME_WAIT, deadline - time.monotonic()))
         if left:
             raise TimeoutError(f"still there after {timeout:.0f}s: {', '.join(left)}")
         return removed

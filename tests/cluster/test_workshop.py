@@ -93,6 +93,10 @@ def _attempts(a: LearnerPlan, b: LearnerPlan, out: Path) -> dict[str, Callable[[
             metadata=client.V1ObjectMeta(name=f"{a.name}-pv"),
             spec=client.V1PersistentVolumeSpec(capacity={"storage": "1Gi"}, access_modes=["ReadWriteOnce"],
                                                host_path=client.V1HostPathVolumeSource(path="/tmp/x")))),
+        "delete the workshop's quota": lambda: ca.delete_namespaced_resource_quota("kubelab-quota", mine),
+        "raise the workshop's quota": lambda: ca.patch_namespaced_resource_quota(
+            "kubelab-quota", mine, {"spec": {"hard": {"pods": "1000"}}}),
+        "delete the workshop's limits": lambda: ca.delete_namespaced_limit_range("kubelab-limits", mine),
         "run a pod that mounts the node": lambda: ca.create_namespaced_pod(mine, client.V1Pod(
             metadata=client.V1ObjectMeta(name="node-root"), spec=client.V1PodSpec(
                 containers=[client.V1Container(name="c", image="busybox:1.35.0", command=["true"],
@@ -103,7 +107,8 @@ def _attempts(a: LearnerPlan, b: LearnerPlan, out: Path) -> dict[str, Callable[[
 
 ATTEMPTS = ["get their pod", "list their pods", "watch their pods", "exec in their pod", "delete their namespace",
             "delete own namespace", "list namespaces", "list pods cluster-wide", "create a ClusterRoleBinding",
-            "create a PersistentVolume", "run a pod that mounts the node"]
+            "create a PersistentVolume", "delete the workshop's quota", "raise the workshop's quota",
+            "delete the workshop's limits", "run a pod that mounts the node"]
 
 
 @pytest.mark.parametrize("attempt", ATTEMPTS)
@@ -118,3 +123,18 @@ def test_up_is_idempotent_and_quota_applies(learners: tuple[list[LearnerPlan], P
     assert again[0].namespaces == a.namespaces()
     ca = _core(out / f"{a.name}.kubeconfig")
     assert ca.read_namespaced_resource_quota("kubelab-quota", a.namespaces()[0]).spec.hard["pods"] == "30"
+
+
+def test_learner_makes_own_quota_and_limits(learners: tuple[list[LearnerPlan], Path]) -> None:
+    """resources-qos has the learner create a LimitRange and a ResourceQuota: their own, beside the workshop's."""
+    (a, _), out = learners
+    ca, mine = _core(out / f"{a.name}.kubeconfig"), a.namespaces()[0]
+    ca.create_namespaced_limit_range(mine, client.V1LimitRange(
+        metadata=client.V1ObjectMeta(name="defaults"), spec=client.V1LimitRangeSpec(limits=[
+            client.V1LimitRangeItem(type="Container", default_request={"cpu": "10m"})])))
+    ca.create_namespaced_resource_quota(mine, client.V1ResourceQuota(
+        metadata=client.V1ObjectMeta(name="small"), spec=client.V1ResourceQuotaSpec(hard={"pods": "5"})))
+    ca.patch_namespaced_resource_quota("small", mine, {"spec": {"hard": {"pods": "6"}}})
+    ca.delete_namespaced_resource_quota("small", mine)
+    ca.delete_namespaced_limit_range("defaults", mine)
+    assert ca.read_namespaced_resource_quota("kubelab-quota", mine).spec.hard["pods"] == "30"
