@@ -16,6 +16,7 @@ from runner.i18n import detect
 from runner.loader import LabError, LoadedLab, find_lab, load_all
 from runner.progress import ProgressStore, after_check
 from runner.render import Out
+from runner.typer_lite import install as install_typer_lite
 
 # The client library and the engine take ~0.7 s to import: only commands that talk to the cluster load them,
 # so `list`, `show`, `status` and `--help` start fast.
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from runner.schema import Text
     from runner.verify import StepReport
 
+install_typer_lite()   # str and Path options without pydantic: ~0.15 s less CPU on every command
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Kubernetes labs on a live kind cluster, checked automatically.")
 app.add_typer(cluster_app, name="cluster")

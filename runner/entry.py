@@ -28,7 +28,7 @@ CLUSTER_COMMANDS = {"run", "check", "solve", "reset", "verify", "cluster", "bund
 
 def main() -> None:
     from runner.cli import main as cli_main
-    if CLUSTER_COMMANDS & set(sys.argv[1:]):
+    if CLUSTER_COMMANDS & set(sys.argv[1:]) and "--help" not in sys.argv:   # `verify --help` only prints
         import runner.engine  # noqa: F401
         import runner.guided  # noqa: F401
         import runner.verify  # noqa: F401

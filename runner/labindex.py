@@ -8,6 +8,7 @@ The summary objects answer the same attributes the commands read from a loaded l
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,9 +25,11 @@ FORMAT = 1
 _RUNNER = Path(__file__).resolve().parent
 
 
-def cache_file() -> Path:
+def cache_file(labs_folder: Path) -> Path:
+    """One small file per labs folder: `list` parses the summaries of its own labs only (one file for every
+    checkout and test folder grew to megabytes, and parsing it cost more than the rest of `list`)."""
     base = os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab"
-    return Path(base) / "lab-index.json"
+    return Path(base) / "lab-index" / (hashlib.sha256(str(labs_folder).encode()).hexdigest()[:20] + ".json")
 
 
 @dataclass(frozen=True)
@@ -107,18 +110,26 @@ def _stat_all(d: Path) -> list[str]:
     return out
 
 
+@functools.cache
+def _runner_stamp() -> str:
+    """The runner's code, stated once per process (not once per lab)."""
+    return hashlib.sha256("\n".join(_stat_all(_RUNNER)).encode()).hexdigest()
+
+
 def fingerprint(path: Path) -> str:
     """Changes when any file of the lab, its manifests, or the runner's code changes."""
     lab_dir = path.parent
     parts = [str(FORMAT), sys.version, str(path), *_stat_all(lab_dir),
-             *_stat_all(loader.manifests_dir(lab_dir, lab_dir.name)), *_stat_all(_RUNNER),
+             *_stat_all(loader.manifests_dir(lab_dir, lab_dir.name)), _runner_stamp(),
              os.environ.get("KUBELAB_ALL_ERRORS", "")]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 class Index:
-    def __init__(self) -> None:
-        self.path = cache_file()
+    """The summaries of the labs in one labs folder."""
+
+    def __init__(self, labs_folder: Path) -> None:
+        self.path = cache_file(labs_folder.resolve())
         try:
             self.data: dict[str, Any] = json.loads(self.path.read_text())
         except (OSError, ValueError):
@@ -142,6 +153,7 @@ class Index:
     def save(self) -> None:
         if not self.dirty:
             return
+        self.data = {k: v for k, v in self.data.items() if os.path.isfile(k)}    # labs removed or renamed
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".lab-index-")
@@ -154,7 +166,7 @@ class Index:
 
 def load_all() -> tuple[list[loader.LoadedLab], list[str]]:
     """Like loader.load_all, from the index where it is current."""
-    idx, labs, errors = Index(), [], []
+    idx, labs, errors = Index(loader.labs_dir()), [], []
     for p in loader.discover():
         try:
             labs.append(idx.load(p))
@@ -175,7 +187,7 @@ def find_lab(name: str) -> loader.LoadedLab:
         path = loader.labs_dir() / name / "lab.yaml"
         if not path.is_file():
             return loader.find_lab(name)              # its own error message
-    idx = Index()
+    idx = Index(path.resolve().parent.parent)
     loaded = idx.load(path)
     idx.save()
     return loaded

@@ -4,8 +4,10 @@ Only file reading here (no client library), so commands that never reach the clu
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -19,6 +21,20 @@ def cluster_kubeconfig() -> Path:
 
 
 DEFAULT_CONTEXT = "kind-kubelab"
+
+
+def _parse(kubeconfig: str | None) -> Any:
+    """The kubeconfig's content (every command reads it twice: context, learner), parsed once per version of the
+    file, with libyaml when PyYAML has it (the pure-Python parser takes ~40 ms for a kind kubeconfig)."""
+    if not kubeconfig:
+        return {}
+    st = os.stat(kubeconfig)
+    return _parse_version(kubeconfig, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_version(kubeconfig: str, mtime_ns: int, size: int) -> Any:
+    return yaml.load(Path(kubeconfig).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def resolve_kubeconfig(explicit: str | None = None) -> str | None:
@@ -37,7 +53,7 @@ def resolve_context(kubeconfig: str | None, explicit: str | None = None) -> str 
     if explicit or os.environ.get("KUBELAB_CONTEXT"):
         return explicit or os.environ["KUBELAB_CONTEXT"]
     try:
-        cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
+        cfg = _parse(kubeconfig)
         contexts = cfg.get("contexts") if isinstance(cfg, dict) else None
         names = [c.get("name") for c in contexts if isinstance(c, dict)] if isinstance(contexts, list) else []
         own = f"kind-{os.environ.get('KUBELAB_CLUSTER') or 'kubelab'}"
@@ -49,7 +65,7 @@ def resolve_context(kubeconfig: str | None, explicit: str | None = None) -> str 
 def learner_of(kubeconfig: str | None, context: str | None) -> str | None:
     """The learner a workshop kubeconfig speaks for (its context's kubelab.io/learner extension), if any."""
     try:
-        cfg = yaml.safe_load(Path(kubeconfig).read_text()) if kubeconfig else {}
+        cfg = _parse(kubeconfig)
         ctx_name = context or (cfg or {}).get("current-context")
         for c in (cfg or {}).get("contexts") or []:
             if c.get("name") == ctx_name:

@@ -54,3 +54,24 @@ def test_a_changed_file_is_loaded_again_and_errors_are_never_cached(labs: Path) 
 def test_unknown_lab_keeps_the_loaders_message(labs: Path) -> None:
     with pytest.raises(LabError, match="no lab named 'nope'"):
         labindex.find_lab("nope")
+
+
+def test_each_labs_folder_has_its_own_small_index_and_removed_labs_leave_it(labs: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    labindex.load_all()
+    other = tmp_path / "other"
+    shutil.copytree(labs / "labs", other / "labs")
+    shutil.copytree(labs / "manifests", other / "manifests")
+    shutil.copytree(ROOT / "labs" / "service", other / "labs" / "service")
+    shutil.copytree(ROOT / "manifests" / "service", other / "manifests" / "service")
+    monkeypatch.setenv("KUBELAB_LABS", str(other / "labs"))
+    assert [x.id for x in labindex.load_all()[0]] == ["pod", "service"]
+    files = sorted((labs / "cache" / "lab-index").iterdir())
+    assert len(files) == 2
+    keys = {f: set(json.loads(f.read_text())) for f in files}
+    assert {len(k) for k in keys.values()} == {1, 2}
+    shutil.rmtree(other / "labs" / "service")
+    (other / "labs" / "pod" / "lab.yaml").touch()          # a change, so the index is written again
+    assert [x.id for x in labindex.load_all()[0]] == ["pod"]
+    assert sorted(len(json.loads(f.read_text())) for f in files) == [1, 1]
