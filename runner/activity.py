@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner import accessors as k8s
 from runner.checks.invariant import pod_is_ready
 
 
 def signature(kind: str, objs: list[dict[str, Any]]) -> frozenset[tuple[Any, ...]]:
     if kind == "Pod":
-        return frozenset((o["metadata"].get("name"), (o.get("status") or {}).get("phase"), pod_is_ready(o),
-                          bool(o["metadata"].get("deletionTimestamp"))) for o in objs)
+        return frozenset((o["metadata"].get("name"), k8s.phase(o), pod_is_ready(o), k8s.deleting(o)) for o in objs)
     if kind == "Event":
-        return frozenset((e.get("reason"), ((e.get("involvedObject") or {}).get("name")))
+        return frozenset((e.get("reason"), k8s.involved(e).get("name"))
                          for e in objs if e.get("type") == "Normal")
     return frozenset((o["metadata"].get("name"), o["metadata"].get("resourceVersion")) for o in objs)
 
@@ -52,21 +52,21 @@ def _epoch(ts: str | None) -> float | None:
 def pod_starting(pod: dict[str, Any], now: float) -> bool:
     """The pod is on its way (scheduled and creating, pulling, initialising, starting, terminating) rather
     than stuck: on a busy node this takes long without any visible change, and is not a reason to give up."""
-    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+    if k8s.deleting(pod):
         return True
-    status = pod.get("status") or {}
+    status = k8s.status(pod)
     if status.get("phase") not in ("Pending", "Running"):
         return False
-    if any(c.get("type") == "PodScheduled" and c.get("status") == "False" for c in status.get("conditions") or []):
+    if any(c.get("type") == "PodScheduled" and c.get("status") == "False" for c in k8s.conditions(pod)):
         return False     # unschedulable: waits for something to change
     containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
-    if any(((c.get("state") or {}).get("waiting") or {}).get("reason") in STUCK for c in containers):
+    if any(k8s.state(c, "waiting").get("reason") in STUCK for c in containers):
         return False
     if status.get("phase") == "Pending":
         return True
     if pod_is_ready(pod) or any(c.get("restartCount") for c in containers):
         return False     # ready, or not ready after a restart (a crash loop between its back-offs)
-    started = [_epoch(((c.get("state") or {}).get("running") or {}).get("startedAt")) for c in containers]
+    started = [_epoch(k8s.state(c, "running").get("startedAt")) for c in containers]
     return any(s is not None and now - s < STARTING for s in started)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from rich.live import Live
 
 from runner import hints, views
+from runner.accessors import involved
 from runner.engine import Outcome, Session
 from runner.fit import wrap_command
 from runner.i18n import msg
@@ -48,8 +49,7 @@ def observe_rows(sess: Session, o: Observe) -> views.Table:
         evs = sess.informers.get("v1", "Event", sess.namespace).objects()
         # only the objects that exist now: a deleted (or deleted and recreated) object's events go
         uids = {x["metadata"].get("uid") for x in sess.informer(t).objects()}
-        return views.events([e for e in evs if (e.get("involvedObject") or {}).get("kind") == t.kind
-                             and (e.get("involvedObject") or {}).get("uid") in uids])
+        return views.events([e for e in evs if involved(e).get("kind") == t.kind and involved(e).get("uid") in uids])
     return views.objects(sess.informer(t).objects(), o.columns)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from runner.accessors import meta
 from runner.engine import Session
 from runner.loader import LabError, LoadedLab
 from runner.placeholders import substitute
@@ -38,7 +39,7 @@ def documents(text: str, path: Path) -> list[dict[str, Any]]:
         where = f"line {mark.line + 1}: " if mark else ""
         raise LabError(f"{path}: {where}invalid YAML: {getattr(e, 'problem', None) or e}") from None
     for i, d in enumerate(docs):
-        if not isinstance(d, dict) or not d.get("kind") or not (d.get("metadata") or {}).get("name"):
+        if not isinstance(d, dict) or not d.get("kind") or not meta(d).get("name"):
             raise LabError(f"{path}: document {i + 1}: needs kind and metadata.name")
     return docs
 

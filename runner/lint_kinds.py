@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from runner import accessors as k8s
+
 # group/version -> kinds served by a v1.37 API server (plus the add-ons' metrics.k8s.io and Gateway API).
 BUILTIN_KINDS: dict[str, frozenset[str]] = {gv: frozenset(kinds.split()) for gv, kinds in {
     "v1": "Binding ComponentStatus ConfigMap Endpoints Event LimitRange Namespace Node PersistentVolume "
@@ -47,8 +49,8 @@ def crd_kinds(docs: list[object]) -> dict[str, set[str]]:
     for d in docs:
         if not isinstance(d, dict) or d.get("kind") != "CustomResourceDefinition":
             continue
-        spec = d.get("spec") or {}
-        kind = (spec.get("names") or {}).get("kind")
+        spec = k8s.spec(d)
+        kind = k8s.section(spec, "names").get("kind")
         for v in spec.get("versions") or []:
             if kind and isinstance(v, dict) and v.get("name"):
                 out.setdefault(f"{spec.get('group')}/{v['name']}", set()).add(kind)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from runner import accessors as k8s
 from runner.lint_kinds import normalize_image
 from runner.lint_yaml import Doc
 from runner.schema import RESERVED_VALUES, ApplySpec, Lab, Target, Text
@@ -218,11 +219,11 @@ def pod_labels(obj: Any) -> list[dict[str, Any]]:
     if not isinstance(obj, dict):
         return []
     if obj.get("kind") == "Pod":
-        return [((obj.get("metadata") or {}).get("labels") or {})]
-    spec = obj.get("spec") or {}
+        return [k8s.labels(obj)]
+    spec = k8s.spec(obj)
     if obj.get("kind") == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
-    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+        spec = k8s.dig(spec, "jobTemplate", "spec")
+    labels = k8s.dig(spec, "template", "metadata").get("labels")
     return [labels] if isinstance(labels, dict) else []
 
 
@@ -231,14 +232,14 @@ def selector_problem(file: Path, doc: Doc, obj: Any, path: tuple[Any, ...],
     """A Service whose selector matches no pod the lab creates has no endpoints (a typo, usually)."""
     if not (isinstance(obj, dict) and obj.get("kind") == "Service" and obj.get("apiVersion") == "v1"):
         return None
-    selector = (obj.get("spec") or {}).get("selector")
+    selector = k8s.spec(obj).get("selector")
     if not isinstance(selector, dict) or not selector:
         return None
     if any(all(str(labels.get(k)) == str(v) for k, v in selector.items()) for labels in label_sets):
         return None
     want = ",".join(f"{k}={v}" for k, v in selector.items())
     return Problem(file, doc.line_of(path + ("spec", "selector")),
-                   f"Service {(obj.get('metadata') or {}).get('name')} selects {want}, but no pod in the lab's "
+                   f"Service {k8s.meta(obj).get('name')} selects {want}, but no pod in the lab's "
                    "manifests has these labels (a typo? the Service would have no endpoints)")
 
 
@@ -267,7 +268,7 @@ def solve_contradicts_check(file: Path, doc: Doc, lab: Lab, step_index: int,
             continue
         for f, line, obj in solved:
             if not (isinstance(obj, dict) and obj.get("kind") == spec.target.kind and
-                    (obj.get("metadata") or {}).get("name") == spec.target.name):
+                    k8s.meta(obj).get("name") == spec.target.name):
                 continue
             for where, want, got in _conflicts(spec.fields, obj):
                 out.append(Problem(file, doc.line_of(("steps", step_index, "check", ci, "match", "fields")),

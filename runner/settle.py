@@ -12,6 +12,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from runner import accessors as k8s
+
 if TYPE_CHECKING:
     from runner.cluster.informer import Informer
     from runner.engine import Session
@@ -30,31 +32,31 @@ def _int(v: Any, default: int = 0) -> int:
 
 
 def _pod(obj: dict[str, Any]) -> str | None:
-    st = obj.get("status") or {}
+    st = k8s.status(obj)
     phase = st.get("phase")
     if phase in ("Succeeded", "Failed"):
         return None
-    conds = {c.get("type"): c for c in st.get("conditions") or []}
+    conds = {c.get("type"): c for c in k8s.conditions(obj)}
     sched = conds.get("PodScheduled") or {}
     if sched.get("status") == "False" and sched.get("reason") == "Unschedulable":
         return None
     statuses = (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or [])
-    if any(((s.get("state") or {}).get("waiting") or {}).get("reason") in STUCK for s in statuses):
+    if any(k8s.state(s, "waiting").get("reason") in STUCK for s in statuses):
         return None
     if phase == "Running" and (conds.get("Ready") or {}).get("status") == "True":
         return None
-    if phase == "Running" and statuses and all("running" in (s.get("state") or {}) for s in st.get("containerStatuses") or []):
+    if phase == "Running" and statuses and all("running" in k8s.section(s, "state") for s in k8s.container_statuses(obj)):
         # running but not ready: a readiness probe decides; give it until the ceiling only if it has one
-        probed = any("readinessProbe" in c for c in (obj.get("spec") or {}).get("containers") or [])
+        probed = any("readinessProbe" in c for c in k8s.containers(obj))
         return "waiting for readiness" if probed else None
     return f"pod {phase or 'new'}"
 
 
 def in_transition(obj: dict[str, Any]) -> str | None:
     """Why an object is still changing on its own (None: at rest). Pure: the object as the API returns it."""
-    meta, kind = obj.get("metadata") or {}, obj.get("kind", "")
-    spec, st = obj.get("spec") or {}, obj.get("status") or {}
-    if meta.get("deletionTimestamp"):
+    meta, kind = k8s.meta(obj), obj.get("kind", "")
+    spec, st = k8s.spec(obj), k8s.status(obj)
+    if k8s.deleting(obj):
         return "being deleted"
     gen, observed = meta.get("generation"), st.get("observedGeneration")
     if kind in WORKLOADS - {"Job"} and (observed is None or (isinstance(gen, int) and observed < gen)):
@@ -70,10 +72,10 @@ def in_transition(obj: dict[str, Any]) -> str | None:
     if kind == "DaemonSet" and _int(st.get("updatedNumberScheduled")) != _int(st.get("desiredNumberScheduled")):
         return "daemon pods being updated"
     if kind == "Job" and not any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
-                                 for c in st.get("conditions") or []):
+                                 for c in k8s.conditions(obj)):
         return "job running" if _int(st.get("active")) or not st.get("startTime") else None
     if kind == "PersistentVolumeClaim" and st.get("phase") == "Pending" and \
-            "volume.kubernetes.io/selected-node" in (meta.get("annotations") or {}):
+            "volume.kubernetes.io/selected-node" in k8s.annotations(obj):
         return "volume being provisioned"
     return None
 

@@ -12,6 +12,7 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from runner.accessors import name as obj_name
 from runner.schema import ValueSpec
 
 
@@ -37,6 +38,6 @@ def read(name: str, spec: ValueSpec, objects: list[dict[str, Any]]) -> str:
     except JMESPathError as e:
         raise ValueMissing(f"value {name}: expression {spec.expr!r} is invalid: {e}") from None
     if got is None or got == "":
-        who = (objects[0].get("metadata") or {}).get("name", "?")
+        who = obj_name(objects[0])
         raise ValueMissing(f"value {name}: {spec.expr} is empty on {spec.target.kind}/{who}")
     return render(got)

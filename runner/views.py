@@ -5,13 +5,14 @@ from typing import Any
 
 import jmespath
 
+from runner import accessors as k8s
 from runner.checks.invariant import pod_is_ready
 
 Table = tuple[list[str], list[list[str]]]
 
 
 def _owner(obj: dict[str, Any]) -> str:
-    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    refs = k8s.entries(k8s.meta(obj), "ownerReferences")
     return f"{refs[0]['kind']}/{refs[0]['name']}" if refs else "-"
 
 
@@ -22,25 +23,23 @@ def pods(objs: list[dict[str, Any]]) -> Table:
     for o in sorted(objs, key=lambda o: o["metadata"]["name"]):
         by_owner.setdefault(_owner(o), []).append(o)
     for owner, group in sorted(by_owner.items()):
-        live = [o for o in group if not o["metadata"].get("deletionTimestamp")]
+        live = [o for o in group if not k8s.deleting(o)]
         rows.append([owner, f"{len(live)} pods", "", f"{sum(1 for o in live if pod_is_ready(o))} ready", "", ""])
         for o in group:
-            st = o.get("status") or {}
-            cs = st.get("containerStatuses") or []
+            cs = k8s.container_statuses(o)
             ready = sum(1 for c in cs if c.get("ready"))
-            phase = "Terminating" if o["metadata"].get("deletionTimestamp") else st.get("phase", "?")
-            waiting = next((c["state"]["waiting"].get("reason") for c in cs
-                            if (c.get("state") or {}).get("waiting")), None)
-            total = len(cs) or len((o.get("spec") or {}).get("containers") or [])
+            phase = "Terminating" if k8s.deleting(o) else k8s.status(o).get("phase", "?")
+            waiting = next((k8s.state(c, "waiting").get("reason") for c in cs if k8s.state(c, "waiting")), None)
+            total = len(cs) or len(k8s.containers(o))
             rows.append(["", o["metadata"]["name"], waiting or phase, f"{ready}/{total}",
-                         str(sum(c.get("restartCount", 0) for c in cs)), (o.get("spec") or {}).get("nodeName") or "-"])
+                         str(sum(c.get("restartCount", 0) for c in cs)), k8s.spec(o).get("nodeName") or "-"])
     return ["OWNER", "POD", "STATUS", "READY", "RESTARTS", "NODE"], rows
 
 
 def pvcs(objs: list[dict[str, Any]]) -> Table:
-    rows = [[o["metadata"]["name"], (o.get("status") or {}).get("phase", "?"), (o.get("spec") or {}).get("volumeName") or "-",
-             ((o.get("status") or {}).get("capacity") or {}).get("storage", "-"),
-             (o.get("spec") or {}).get("storageClassName") or "-"] for o in objs]
+    rows = [[o["metadata"]["name"], k8s.status(o).get("phase", "?"), k8s.spec(o).get("volumeName") or "-",
+             k8s.dig(o, "status", "capacity").get("storage", "-"),
+             k8s.spec(o).get("storageClassName") or "-"] for o in objs]
     return ["CLAIM", "PHASE", "VOLUME", "CAPACITY", "CLASS"], rows
 
 
@@ -50,16 +49,15 @@ def endpoints(slices: list[dict[str, Any]]) -> Table:
     for s in slices:
         ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in s.get("ports") or []) or "-"
         for ep in s.get("endpoints") or []:
-            cond = ep.get("conditions") or {}
+            cond = k8s.section(ep, "conditions")
             state = "ready" if cond.get("ready") else ("terminating" if cond.get("terminating") else "not ready")
-            pod = (ep.get("targetRef") or {}).get("name", "-")
+            pod = k8s.section(ep, "targetRef").get("name", "-")
             rows.append([",".join(ep.get("addresses") or []), ports, state, pod])
     return ["ADDRESS", "PORTS", "STATE", "POD"], rows or [["(none)", "", "", ""]]
 
 
 def events(evs: list[dict[str, Any]], limit: int = 8) -> Table:
-    def when(e: dict[str, Any]) -> str:
-        return e.get("lastTimestamp") or e.get("eventTime") or (e.get("metadata") or {}).get("creationTimestamp") or ""
+    when = k8s.event_time
     rows = [[when(e)[11:19], e.get("type", ""), e.get("reason", ""), (e.get("message") or "").strip()[:100]]
             for e in sorted(evs, key=when)[-limit:]]
     return ["TIME", "TYPE", "REASON", "MESSAGE"], rows

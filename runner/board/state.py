@@ -6,6 +6,7 @@ import io
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from runner.accessors import labels
 from runner.progress import LabProgress
 from runner.progress_cluster import parse
 
@@ -57,7 +58,7 @@ def board(configmaps: list[dict[str, Any]], labs: list[LabInfo], now: float) -> 
     """{labs: [{id, steps}], learners: [{learner, cells: [Cell...]}]}, learners sorted by name."""
     rows = []
     for cm in configmaps:
-        learner = ((cm.get("metadata") or {}).get("labels") or {}).get("kubelab.io/learner")
+        learner = labels(cm).get("kubelab.io/learner")
         if not learner:
             continue
         data = cm.get("data") or {}

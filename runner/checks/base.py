@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.accessors import name
+
 
 @dataclass
 class Result:
@@ -24,7 +26,7 @@ class Result:
 
 
 def name_of(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name", "?"))
+    return name(obj)
 
 
 def refs(objs: list[dict[str, Any]]) -> list[tuple[str, str]]:

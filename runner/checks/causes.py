@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.accessors import conditions, containers, deleting, labels, section, spec, state, status
+from runner.accessors import name as obj_name
+
 PULL = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
 CONFIG = ("CreateContainerConfigError", "CreateContainerError", "RunContainerError")
 
 
 def _name(o: dict[str, Any]) -> str:
-    return str((o.get("metadata") or {}).get("name", "?"))
+    return obj_name(o)
 
 
 def _probe(p: dict[str, Any]) -> str:
@@ -26,14 +29,14 @@ def _probe(p: dict[str, Any]) -> str:
 def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
     """(cause, container whose previous log explains it or None) for one pod."""
     out: list[tuple[str, str | None]] = []
-    st = pod.get("status") or {}
-    images = {c.get("name"): c.get("image") for c in (pod.get("spec") or {}).get("containers") or []}
+    st = status(pod)
+    images = {c.get("name"): c.get("image") for c in containers(pod)}
     statuses = (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or [])
     for cs in statuses:
         name = cs.get("name", "?")
-        waiting = (cs.get("state") or {}).get("waiting") or {}
+        waiting = state(cs, "waiting")
         reason = waiting.get("reason") or ""
-        last = (cs.get("lastState") or {}).get("terminated") or {}
+        last = section(section(cs, "lastState"), "terminated")
         if reason in PULL:
             out.append((f"{reason}: image {cs.get('image') or images.get(name)!r} cannot be pulled "
                         f"(pod {_name(pod)}, container {name})", None))
@@ -45,14 +48,14 @@ def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
         elif reason in CONFIG:
             out.append((f"{reason} in pod {_name(pod)}, container {name}: {waiting.get('message', '')}".rstrip(": "),
                         None))
-    probes = {c.get("name"): c.get("readinessProbe") for c in (pod.get("spec") or {}).get("containers") or []}
-    if not out and not (pod.get("metadata") or {}).get("deletionTimestamp"):
+    probes = {c.get("name"): c.get("readinessProbe") for c in containers(pod)}
+    if not out and not deleting(pod):
         for cs in st.get("containerStatuses") or []:
             probe = probes.get(cs.get("name"))
-            if probe and not cs.get("ready") and "running" in (cs.get("state") or {}):
+            if probe and not cs.get("ready") and "running" in section(cs, "state"):
                 out.append((f"pod {_name(pod)} is running but not ready: container {cs.get('name')} fails its "
                             f"readiness probe ({_probe(probe)})", None))
-    for c in st.get("conditions") or []:
+    for c in conditions(pod):
         if c.get("type") == "PodScheduled" and c.get("status") == "False":
             out.append((f"pod {_name(pod)} cannot be scheduled: {c.get('message') or c.get('reason')}", None))
     return out
@@ -60,16 +63,16 @@ def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 def service_selects_none(svc: dict[str, Any], pods_in_namespace: list[dict[str, Any]]) -> str | None:
     """'the Service web selects 0 pods (selector app=webb)' with the labels pods do have."""
-    sel = (svc.get("spec") or {}).get("selector") or {}
+    sel = section(spec(svc), "selector")
     if not sel:
         return None
     def matches(p: dict[str, Any]) -> bool:
-        labels = (p.get("metadata") or {}).get("labels") or {}
-        return all(labels.get(k) == v for k, v in sel.items())
+        have = labels(p)
+        return all(have.get(k) == v for k, v in sel.items())
     if any(matches(p) for p in pods_in_namespace):
         return None
     sel_s = ",".join(f"{k}={v}" for k, v in sel.items())
-    seen = sorted({f"{k}={v}" for p in pods_in_namespace for k, v in ((p.get("metadata") or {}).get("labels") or {}).items()
+    seen = sorted({f"{k}={v}" for p in pods_in_namespace for k, v in labels(p).items()
                    if k in sel})
     return f"the Service {_name(svc)} selects 0 pods (selector {sel_s})" + (
         f"; pods here have {', '.join(seen[:4])}" if seen else "")

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.accessors import condition
 from runner.checks.base import Result, name_of, refs
 from runner.schema import ConditionSpec
 
 
 def find(obj: dict[str, Any], ctype: str) -> dict[str, Any] | None:
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        if c.get("type") == ctype:
-            return dict(c)
-    return None
+    c = condition(obj, ctype)
+    return None if c is None else dict(c)
 
 
 def evaluate(spec: ConditionSpec, objects: list[dict[str, Any]]) -> Result:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.accessors import name as obj_name
+from runner.accessors import spec as spec_of
+from runner.accessors import status
 from runner.checks.hpa_state import conditions, scale_down_window, utilizations
 
 
@@ -23,15 +26,15 @@ def utilization_text(hpa: dict[str, Any]) -> list[str]:
 
 def hpa_causes(hpa: dict[str, Any]) -> list[str]:
     """The reasons, most specific first; a condition that is False says all (nothing else is added)."""
-    name = str((hpa.get("metadata") or {}).get("name", "?"))
+    name = obj_name(hpa)
     what = f"HorizontalPodAutoscaler {name}"
     conds = conditions(hpa)
     broken = [f"{what}: {t} is False ({c.get('reason')}): {c.get('message', '')}".rstrip(": ")
               for t in ("AbleToScale", "ScalingActive") if (c := conds.get(t)) and c.get("status") == "False"]
     if broken:
         return broken
-    st = hpa.get("status") or {}
-    spec = hpa.get("spec") or {}
+    st = status(hpa)
+    spec = spec_of(hpa)
     replicas = (f"{st.get('currentReplicas', '?')} replicas, desired {st.get('desiredReplicas', '?')} "
                 f"(min {spec.get('minReplicas', 1)}, max {spec.get('maxReplicas', '?')})")
     out = []

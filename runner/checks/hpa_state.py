@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from runner import accessors as k8s
 from runner.schema import Target
 
 DEFAULT_SCALE_DOWN_WINDOW = 300   # seconds, the API's default for behavior.scaleDown.stabilizationWindowSeconds
@@ -17,7 +18,7 @@ TOLERANCE = 0.1                   # kube-controller-manager's --horizontal-pod-a
 
 
 def conditions(hpa: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {str(c.get("type")): c for c in (hpa.get("status") or {}).get("conditions") or []}
+    return {str(c.get("type")): c for c in k8s.conditions(hpa)}
 
 
 def _metric_name(m: dict[str, Any]) -> tuple[str, str] | None:
@@ -31,28 +32,28 @@ def _metric_name(m: dict[str, Any]) -> tuple[str, str] | None:
 def utilizations(hpa: dict[str, Any]) -> list[tuple[str, int | None, int | None]]:
     """(resource name, current %, target %) per utilization metric; current None while none is read."""
     current = {}
-    for m in (hpa.get("status") or {}).get("currentMetrics") or []:
+    for m in k8s.entries(k8s.status(hpa), "currentMetrics"):
         found = _metric_name(m)
         if found:
-            current[found[1]] = ((m[found[0]].get("current") or {}).get("averageUtilization"))
+            current[found[1]] = k8s.section(m[found[0]], "current").get("averageUtilization")
     out = []
-    for m in (hpa.get("spec") or {}).get("metrics") or []:
+    for m in k8s.entries(k8s.spec(hpa), "metrics"):
         found = _metric_name(m)
-        target = ((m[found[0]].get("target") or {}) if found else {})
+        target = k8s.section(m[found[0]], "target") if found else {}
         if found and target.get("type") == "Utilization":
             out.append((found[1], current.get(found[1]), target.get("averageUtilization")))
     return out
 
 
 def scale_down_window(hpa: dict[str, Any]) -> int:
-    down = (((hpa.get("spec") or {}).get("behavior") or {}).get("scaleDown") or {})
+    down = k8s.dig(hpa, "spec", "behavior", "scaleDown")
     window = down.get("stabilizationWindowSeconds")
     return DEFAULT_SCALE_DOWN_WINDOW if window is None else int(window)
 
 
 def replicas(hpa: dict[str, Any]) -> tuple[int, int, int, int]:
     """(current, desired, min, max)."""
-    st, spec = hpa.get("status") or {}, hpa.get("spec") or {}
+    st, spec = k8s.status(hpa), k8s.spec(hpa)
     return (int(st.get("currentReplicas") or 0), int(st.get("desiredReplicas") or 0),
             int(spec.get("minReplicas") or 1), int(spec.get("maxReplicas") or 0))
 
@@ -104,7 +105,7 @@ def warming(pods: Iterable[dict[str, Any]], now: float) -> bool:
     """A pod became Ready less than METRICS_LAG ago (a load generator, a new replica): the HPA has not
     seen what it does yet, so its present calm says nothing."""
     for p in pods:
-        for c in (p.get("status") or {}).get("conditions") or []:
+        for c in k8s.conditions(p):
             stamp = c.get("lastTransitionTime")
             if c.get("type") == "Ready" and c.get("status") == "True" and stamp:
                 try:

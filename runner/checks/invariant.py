@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from runner.accessors import condition, deleting, name, phase
 from runner.checks import http as http_check
 from runner.checks.base import Result
 from runner.checks.http import HttpResponse
@@ -23,22 +24,19 @@ class PodsSample:
 
 
 def pod_is_ready(pod: dict[str, Any]) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return bool(c.get("status") == "True")
-    return False
+    c = condition(pod, "Ready")
+    return c is not None and c.get("status") == "True"
 
 
 def pod_is_live(pod: dict[str, Any]) -> bool:
     """Counts toward total_max: not being deleted, not finished."""
-    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
-    return not meta.get("deletionTimestamp") and status.get("phase") not in ("Succeeded", "Failed")
+    return not deleting(pod) and phase(pod) not in ("Succeeded", "Failed")
 
 
 def pods_sample(at: float, pods: list[dict[str, Any]]) -> PodsSample:
     live = [p for p in pods if pod_is_live(p)]
     return PodsSample(at, sum(1 for p in live if pod_is_ready(p)), len(live),
-                      sorted((p.get("metadata") or {}).get("name", "?") for p in live))
+                      sorted(name(p) for p in live))
 
 
 def lost_note(lost: list[Any], start: float) -> list[str]:

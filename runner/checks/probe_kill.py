@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.accessors import event_time, involved
+
 KILLING = ("Liveness probe failed", "Startup probe failed")
-
-
-def _when(ev: dict[str, Any]) -> str:
-    return str(ev.get("lastTimestamp") or ev.get("eventTime") or (ev.get("metadata") or {}).get("creationTimestamp") or "")
 
 
 def probe_failure(events: list[dict[str, Any]], pod: str, container: str) -> str:
@@ -16,12 +14,12 @@ def probe_failure(events: list[dict[str, Any]], pod: str, container: str) -> str
     "its liveness probe fails: Get \"http://10.244.1.7:8081/healthz\": ... connection refused"."""
     mine = [e for e in events
             if e.get("reason") == "Unhealthy"
-            and (e.get("involvedObject") or {}).get("kind") == "Pod"
-            and (e.get("involvedObject") or {}).get("name") == pod
-            and (e.get("involvedObject") or {}).get("fieldPath") in (None, f"spec.containers{{{container}}}")
+            and involved(e).get("kind") == "Pod"
+            and involved(e).get("name") == pod
+            and involved(e).get("fieldPath") in (None, f"spec.containers{{{container}}}")
             and str(e.get("message") or "").startswith(KILLING)]
     if not mine:
         return ""
-    msg = str(max(mine, key=_when)["message"]).strip()
+    msg = str(max(mine, key=event_time)["message"]).strip()
     kind, _, detail = msg.partition(" probe failed:")
     return f"its {kind.lower()} probe fails:{detail}"[:240]

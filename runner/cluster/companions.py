@@ -17,6 +17,7 @@ from typing import Any
 
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from runner import accessors as k8s
 from runner.cluster.client import Kube, call
 
 PREFIX = re.compile(r"[a-z0-9]{1,12}")
@@ -36,7 +37,7 @@ def object_namespace(wanted: str | None, run_namespace: str) -> str:
 
 
 def owner(ns: dict[str, Any], ns_label: str) -> str | None:
-    return ((ns.get("metadata") or {}).get("labels") or {}).get(ns_label)
+    return k8s.labels(ns).get(ns_label)
 
 
 def ensure(kube: Kube, body: dict[str, Any], run_namespace: str, ns_label: str, timeout: float = 120.0) -> bool:
@@ -51,12 +52,12 @@ def ensure(kube: Kube, body: dict[str, Any], run_namespace: str, ns_label: str, 
             ns = call(res.get, name=name).to_dict()
         except NotFoundError:
             return True
-        if not (ns.get("metadata") or {}).get("deletionTimestamp"):
+        if not k8s.deleting(ns):
             if owner(ns, ns_label) != run_namespace:
                 raise RuntimeError(f"namespace {name} exists and does not belong to this run ({run_namespace}): "
                                    "not using it; delete it or pick another learner name")
-            have = (ns.get("metadata") or {}).get("labels") or {}
-            return any(have.get(k) != v for k, v in (body["metadata"].get("labels") or {}).items())
+            have = k8s.labels(ns)
+            return any(have.get(k) != v for k, v in k8s.labels(body).items())
         if time.monotonic() > deadline:
             raise TimeoutError(f"namespace {name} is still terminating after {timeout:.0f}s")
         time.sleep(0.5)   # as ensure_namespace: a terminating namespace only tells by going away

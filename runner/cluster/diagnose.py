@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner import accessors as k8s
 from runner.cluster.client import Kube, call
 
 
@@ -49,7 +50,7 @@ def service_state(kube: Kube, namespace: str, name: str) -> list[str]:
     items = call(slices.get, namespace=namespace,
                  label_selector=f"kubernetes.io/service-name={name}").to_dict().get("items") or []
     eps = [e for s in items for e in s.get("endpoints") or []]
-    ready = sum(1 for e in eps if (e.get("conditions") or {}).get("ready"))
+    ready = sum(1 for e in eps if k8s.section(e, "conditions").get("ready"))
     return [f"Service/{name}: selector {sel_s or '(none)'}; pods matching it: {len(pods)}; "
             f"endpoints: {ready} ready of {len(eps)}"]
 
@@ -60,14 +61,14 @@ def ingress_state(kube: Kube, namespace: str, name: str) -> list[str]:
         ing = call(kube.resource("networking.k8s.io/v1", "Ingress").get, name=name, namespace=namespace).to_dict()
     except Exception as e:  # noqa: BLE001
         return [f"Ingress/{name}: {getattr(e, 'reason', e)}"]
-    spec = ing.get("spec") or {}
+    spec = k8s.spec(ing)
     rules = []
-    for r in spec.get("rules") or []:
-        for p in (r.get("http") or {}).get("paths") or []:
-            svc = (p.get("backend") or {}).get("service") or {}
-            port = (svc.get("port") or {}).get("number") or (svc.get("port") or {}).get("name")
+    for r in k8s.entries(spec, "rules"):
+        for p in k8s.entries(k8s.section(r, "http"), "paths"):
+            svc = k8s.dig(p, "backend", "service")
+            port = k8s.section(svc, "port").get("number") or k8s.section(svc, "port").get("name")
             rules.append(f"{r.get('host') or '*'}{p.get('path', '/')} ({p.get('pathType')}) -> {svc.get('name')}:{port}")
-    addr = [i.get("ip") or i.get("hostname") for i in ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []]
+    addr = [i.get("ip") or i.get("hostname") for i in k8s.entries(k8s.dig(ing, "status", "loadBalancer"), "ingress")]
     return [f"Ingress/{name}: class {spec.get('ingressClassName') or '(none)'}; address {', '.join(a for a in addr if a) or '(none)'}; "
             f"rules: {'; '.join(rules) or '(none)'}"]
 

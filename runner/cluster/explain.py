@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from runner import accessors as k8s
 from runner.checks import causes, hpa_causes, probe_kill
 from runner.checks.base import Result
 from runner.cluster.client import Kube, call
@@ -49,16 +50,15 @@ def _services_of_http(kube: Kube, ns: str, c: Check) -> tuple[list[str], list[st
     svcs, ings = [], []
     if u.port and u.port not in (80, 443):
         svcs = [x["metadata"]["name"] for x in _list(kube, "v1", "Service", ns)
-                if any(p.get("nodePort") == u.port for p in (x.get("spec") or {}).get("ports") or [])]
+                if any(p.get("nodePort") == u.port for p in k8s.entries(k8s.spec(x), "ports"))]
     if s.host:
         for ing in _list(kube, "networking.k8s.io/v1", "Ingress", ns):
-            spec = ing.get("spec") or {}
-            rules = [r for r in spec.get("rules") or [] if r.get("host") in (s.host, None)]
+            rules = [r for r in k8s.entries(k8s.spec(ing), "rules") if r.get("host") in (s.host, None)]
             if rules:
                 ings.append(ing["metadata"]["name"])
                 for r in rules:
-                    for p in ((r.get("http") or {}).get("paths") or []):
-                        name = (((p.get("backend") or {}).get("service")) or {}).get("name")
+                    for p in k8s.entries(k8s.section(r, "http"), "paths"):
+                        name = k8s.dig(p, "backend", "service").get("name")
                         if name and name not in svcs:
                             svcs.append(name)
     return svcs, ings
@@ -69,7 +69,7 @@ def _pods_of(kube: Kube, ns: str, kind: str, objs: list[dict[str, Any]]) -> list
         return objs
     pods: list[dict[str, Any]] = []
     for o in objs[:3]:
-        sel = ((o.get("spec") or {}).get("selector") or {})
+        sel = k8s.section(k8s.spec(o), "selector")
         labels = sel.get("matchLabels") if kind in WORKLOADS else sel
         if labels:
             pods += _list(kube, "v1", "Pod", ns, label_selector=_sel(labels))
@@ -120,7 +120,7 @@ def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -
         elif t.kind == "Service":
             services += [o["metadata"]["name"] for o in objs]
         elif t.kind == "EndpointSlice":
-            services += [n for o in objs if (n := (o["metadata"].get("labels") or {}).get("kubernetes.io/service-name"))]
+            services += [n for o in objs if (n := k8s.labels(o).get("kubernetes.io/service-name"))]
         pods += _pods_of(kube, ns, t.kind, objs)
     if c.kind == "http":
         svcs, ings = _services_of_http(kube, ns, c)

@@ -15,6 +15,7 @@ from typing import Any
 
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from runner import accessors as k8s
 from runner.cluster.client import Kube, call, describe_error
 from runner.cluster.kubeconfig import cluster_kubeconfig
 from runner.cluster.probes import CLIENT_IMAGE, pod_exec
@@ -103,7 +104,7 @@ def targets(kube: Kube) -> list[Target]:
     items = call(slices.get, namespace="kube-system", label_selector="kubernetes.io/service-name=kube-dns").to_dict()
     eps = [(e["addresses"][0], next((p["port"] for p in s.get("ports") or [] if p.get("name") == "metrics"), None))
            for s in items.get("items") or [] for e in s.get("endpoints") or []
-           if e.get("addresses") and (e.get("conditions") or {}).get("ready")]
+           if e.get("addresses") and k8s.section(e, "conditions").get("ready")]
     kip = call(kube.core.read_namespaced_service, "kubernetes", "default").spec.cluster_ip
     out = [Target("clusterip", "http", url=f"http://{ip}:{port}/metrics", expect=METRIC,
                   what=f"ClusterIP {ip}:{port} (Service kube-system/kube-dns)")]

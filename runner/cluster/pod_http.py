@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from runner import accessors as k8s
 from runner.checks.http import HttpResponse
 from runner.cluster import probes
 from runner.cluster.client import Kube
@@ -15,7 +16,7 @@ from runner.schema import HttpSpec, Target
 def running_pod(pods: list[dict[str, Any]]) -> str | None:
     """The first Running pod that is not being deleted (by name, so the choice is stable)."""
     ok = sorted(p["metadata"]["name"] for p in pods
-                if (p.get("status") or {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp"))
+                if k8s.phase(p) == "Running" and not k8s.deleting(p))
     return ok[0] if ok else None
 
 

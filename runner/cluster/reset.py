@@ -14,6 +14,7 @@ from typing import Any
 
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from runner import accessors as k8s
 from runner.cluster.client import Kube, call
 from runner.cluster.informer import Informers
 from runner.cluster.objects import NS_LABEL
@@ -65,7 +66,7 @@ def start_reset(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]], 
         ns = call(kube.resource("v1", "Namespace").get, name=namespace).to_dict()
     except NotFoundError:
         return removed
-    if (ns["metadata"].get("labels") or {}).get(NS_LABEL) != namespace:
+    if k8s.labels(ns).get(NS_LABEL) != namespace:
         raise RuntimeError(f"namespace {namespace} was not created by kubelab for this run: not deleting it")
     try:
         call(kube.resource("v1", "Namespace").delete, name=namespace, propagation_policy="Background")
@@ -84,7 +85,7 @@ def start_reset(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]], 
 
 
 def _bound_here(pv: dict[str, Any], namespaces: set[str]) -> bool:
-    return ((pv.get("spec") or {}).get("claimRef") or {}).get("namespace") in namespaces
+    return k8s.dig(pv, "spec", "claimRef").get("namespace") in namespaces
 
 
 def sweep(kube: Kube, runs: dict[str, list[tuple[str, str]]], timeout: float = 180.0) -> dict[str, list[str]]:
@@ -109,7 +110,7 @@ def sweep(kube: Kube, runs: dict[str, list[tuple[str, str]]], timeout: float = 1
             left: dict[str, list[str]] = {}
             for kind, inf in labelled:
                 for o in inf.objects():
-                    run = (o["metadata"].get("labels") or {}).get(NS_LABEL, "")
+                    run = k8s.labels(o).get(NS_LABEL, "")
                     left.setdefault(run, []).append(f"{kind}/{o['metadata']['name']}")
             namespaces_left = {n.split("/", 1)[1] for items in left.values() for n in items if n.startswith("Namespace/")}
             for pv in pvs.objects():
@@ -121,7 +122,7 @@ def sweep(kube: Kube, runs: dict[str, list[tuple[str, str]]], timeout: float = 1
                 if claim_ns not in namespaces_left:
                     # its claim is gone: give the provisioner time to delete it, then delete a retained one
                     t = first_released.setdefault(name, time.monotonic())
-                    if time.monotonic() - t > PV_RELEASE_WAIT and not pv["metadata"].get("deletionTimestamp"):
+                    if time.monotonic() - t > PV_RELEASE_WAIT and not k8s.deleting(pv):
                         try:
                             call(kube.resource("v1", "PersistentVolume").delete, name=name)
                         except NotFoundError:

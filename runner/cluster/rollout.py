@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from runner import accessors as k8s
 from runner.cluster.client import Kube, call
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -11,7 +12,7 @@ REVISION = "deployment.kubernetes.io/revision"
 
 def revision(obj: dict[str, Any]) -> int:
     try:
-        return int(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION, "0"))
+        return int(k8s.annotations(obj).get(REVISION, "0"))
     except ValueError:
         return 0
 
@@ -21,7 +22,7 @@ def undo_template(deploy: dict[str, Any], replicasets: list[dict[str, Any]],
     """(revision, pod template) to roll back to; pure. Raises ValueError when there is none."""
     uid = deploy["metadata"].get("uid")
     owned = [rs for rs in replicasets
-             if any(r.get("uid") == uid for r in rs["metadata"].get("ownerReferences") or [])]
+             if any(r.get("uid") == uid for r in k8s.entries(k8s.meta(rs), "ownerReferences"))]
     current = revision(deploy)
     if to_revision:
         pick = [rs for rs in owned if revision(rs) == to_revision]
@@ -33,7 +34,7 @@ def undo_template(deploy: dict[str, Any], replicasets: list[dict[str, Any]],
         if not pick:
             raise ValueError(f"deployment {deploy['metadata']['name']} has no previous revision to roll back to")
     tmpl = copy.deepcopy(pick[0]["spec"]["template"])
-    (tmpl.get("metadata") or {}).get("labels", {}).pop("pod-template-hash", None)
+    k8s.labels(tmpl).pop("pod-template-hash", None)
     return revision(pick[0]), tmpl
 
 

@@ -6,6 +6,7 @@ import base64
 import time
 from typing import Any
 
+from runner import accessors as k8s
 from runner.checks import http as http_check
 from runner.checks.base import Result
 from runner.cluster import pod_http, probes
@@ -31,8 +32,7 @@ class Observing(Lifecycle):
         if not inf.synced.is_set():
             raise LookupError(inf.unlisted())       # unknown, which is not "no pod"
         pods = inf.objects()
-        running = [o for o in pods
-                   if (o.get("status") or {}).get("phase") == "Running" and not o["metadata"].get("deletionTimestamp")]
+        running = [o for o in pods if k8s.phase(o) == "Running" and not k8s.deleting(o)]
         if not running:
             raise LookupError(f"no Running pod for {spec.pod.describe()}" if pods else
                               f"no pod {spec.pod.describe()} exists in {self.namespace}")
@@ -59,7 +59,7 @@ class Observing(Lifecycle):
         pods = [o for o in inf.objects() if o["metadata"]["name"] == name]
         if not pods:
             raise LookupError(f"pod {name} does not exist in {self.namespace}")
-        phase = (pods[0].get("status") or {}).get("phase")
+        phase = k8s.phase(pods[0])
         if phase != "Running":
             raise LookupError(f"pod {name} is not Running ({phase or 'no phase yet'})")
         return name
@@ -94,7 +94,7 @@ class Observing(Lifecycle):
         objs = self.informers.get("v1", "Secret", self.namespace, None, name).objects()
         if not objs:
             return None
-        return base64.b64decode(((objs[0].get("data") or {}).get("tls.crt")) or "").decode("utf-8", "replace")
+        return base64.b64decode(k8s.section(objs[0], "data").get("tls.crt") or "").decode("utf-8", "replace")
 
     def sources(self, c: Check) -> tuple[list[Informer], float]:
         """Informers whose changes should re-evaluate the check, and the longest wait between evaluations."""

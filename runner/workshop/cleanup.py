@@ -16,6 +16,7 @@ from typing import Any
 
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from runner import accessors as k8s
 from runner.cluster.client import Kube, call, status_of
 from runner.workshop.plan import MANAGED_BY
 
@@ -61,8 +62,8 @@ def _entries(api_version: str, kind: str, namespace: str, items: list[dict[str, 
     for o in items:
         m = o["metadata"]
         out[m["uid"]] = {"apiVersion": api_version, "kind": kind, "name": m["name"], "namespace": namespace, "uid": m["uid"],
-                     "owned": bool(m.get("ownerReferences")), "deleting": bool(m.get("deletionTimestamp")),
-                     "workshop": (m.get("labels") or {}).get("app.kubernetes.io/managed-by") == MANAGED_BY}
+                     "owned": bool(m.get("ownerReferences")), "deleting": k8s.deleting(o),
+                     "workshop": k8s.labels(o).get("app.kubernetes.io/managed-by") == MANAGED_BY}
     return out
 
 
@@ -132,7 +133,7 @@ def free_volumes(kube: Kube, namespace: str, names: list[str], claims: set[str],
         except NotFoundError:
             stuck.append(f"PersistentVolume/{name} (missing: the instructor runs `kubelab workshop up` again)")
             continue
-        ref = (vol.get("spec") or {}).get("claimRef")
+        ref = k8s.spec(vol).get("claimRef")
         if not ref:
             continue
         try:
@@ -153,7 +154,7 @@ def free_volumes(kube: Kube, namespace: str, names: list[str], claims: set[str],
                 return stuck
             raise
         dynamic = [v["metadata"]["name"] for v in vols if v["metadata"]["name"] not in names
-                   and ((v.get("spec") or {}).get("claimRef") or {}).get("uid") in claims]
+                   and k8s.dig(v, "spec", "claimRef").get("uid") in claims]
         if not dynamic or time.monotonic() > deadline:
             return stuck + [f"PersistentVolume/{n}" for n in dynamic]
         time.sleep(POLL)

@@ -12,6 +12,7 @@ import yaml
 from kubernetes import client
 from kubernetes.dynamic.exceptions import NotFoundError
 
+from runner import accessors as k8s
 from runner.cluster import nodeports
 from runner.cluster.client import Kube, call
 from runner.cluster.objects import NS_LABEL
@@ -37,7 +38,7 @@ def plans_for(kube: Kube, learners: list[str], labs: list[LoadedLab]) -> tuple[l
     # classes every claim may name: the cluster's own, not a lab run's or a learner's
     classes = call(kube.resource("storage.k8s.io/v1", "StorageClass").get).to_dict().get("items") or []
     shared = sorted(c["metadata"]["name"] for c in classes
-                    if not {NS_LABEL, LEARNER_LABEL} & set(c["metadata"].get("labels") or {}))
+                    if not {NS_LABEL, LEARNER_LABEL} & set(k8s.labels(c)))
     plans = [add_needs(p, needs, resolve, shared) for p in plan(learners, [lab.id for lab in labs])]
     return plans, needs
 
@@ -162,15 +163,15 @@ def status(kube: Kube) -> list[dict[str, Any]]:
     nss = call(kube.resource("v1", "Namespace").get, label_selector=MANAGED).to_dict().get("items") or []
     rows: dict[str, dict[str, Any]] = {}
     for ns in nss:
-        who = (ns["metadata"].get("labels") or {}).get(LEARNER_LABEL, "?")
+        who = k8s.labels(ns).get(LEARNER_LABEL, "?")
         row = rows.setdefault(who, {"learner": who, "namespaces": 0, "pods": 0, "not_running": 0})
         row["namespaces"] += 1
     pods = call(kube.resource("v1", "Pod").get).to_dict().get("items") or []
-    owner = {ns["metadata"]["name"]: (ns["metadata"].get("labels") or {}).get(LEARNER_LABEL) for ns in nss}
+    owner = {ns["metadata"]["name"]: k8s.labels(ns).get(LEARNER_LABEL) for ns in nss}
     for pod in pods:
         who = owner.get(pod["metadata"]["namespace"])
         if who in rows:
             rows[who]["pods"] += 1
-            if (pod.get("status") or {}).get("phase") not in ("Running", "Succeeded"):
+            if k8s.phase(pod) not in ("Running", "Succeeded"):
                 rows[who]["not_running"] += 1
     return sorted(rows.values(), key=lambda r: r["learner"])
