@@ -5,6 +5,9 @@
 #   the shared Traefik (IngressClass and GatewayClass `traefik`, host ports 80/443) when a node is
 #     labelled ingress-ready=true
 #   kube-router's firewall (NetworkPolicy enforcement), metrics-server (the metrics API)
+# KUBELAB_ADDONS (default: all): the add-ons to install, a space- or comma-separated subset of
+#   gateway-api traefik kube-router metrics-server, or none. A second cluster can so differ from the
+#   shared one on purpose (tests/cluster/test_any_cluster.py's kubelab-alt gets metrics-server only).
 # Usage: addons.sh CLUSTER_NAME
 #        addons.sh --export DIR   copy what the install needs besides manifests/ (the add-on images, the
 #                                 Gateway API CRDs, metrics-server's upstream base) into DIR, for a bundle
@@ -90,24 +93,35 @@ case $NAME in
   --export) export_files "${2:?usage: addons.sh --export DIR}"; exit 0 ;;
   --images-dir) images_dir; exit 0 ;;
 esac
+ADDONS_WANTED=" $(echo "${KUBELAB_ADDONS:-all}" | tr ',' ' ') "
+for a in $ADDONS_WANTED; do case $a in all|none|gateway-api|traefik|kube-router|metrics-server) ;;
+  *) die "KUBELAB_ADDONS: unknown add-on '$a' (known: gateway-api traefik kube-router metrics-server, all, none)" ;;
+esac; done
+wanted() { [[ $ADDONS_WANTED == *" all "* || $ADDONS_WANTED == *" $1 "* ]]; }
 s0=$(date +%s)
 # cluster.sh up loads them itself, with the labs' images, all at once.
 [ "${KUBELAB_ADDON_IMAGES_LOADED:-}" = 1 ] || load_images
-gateway_crds
-if [ -n "$(kc get nodes -l ingress-ready=true -o name 2>/dev/null)" ]; then
+wanted gateway-api && gateway_crds
+if ! wanted traefik; then
+  say "addons: no shared Traefik (KUBELAB_ADDONS=${KUBELAB_ADDONS:-})"
+elif [ -n "$(kc get nodes -l ingress-ready=true -o name 2>/dev/null)" ]; then
   say "addons: shared Traefik $TRAEFIK_VERSION (IngressClass and GatewayClass traefik)"
   render "$ADDONS/traefik.yaml" | apply || die "applying Traefik failed; see $LOGS/addons.log"
 else
   say "addons: no node labelled ingress-ready=true: no shared Traefik (the ingress and gateway labs need it)"
 fi
-say "addons: kube-router $KUBE_ROUTER_VERSION (NetworkPolicy firewall)"
-render "$ADDONS/kube-router.yaml" | apply || die "applying kube-router failed; see $LOGS/addons.log"
-metrics_server
+if wanted kube-router; then
+  say "addons: kube-router $KUBE_ROUTER_VERSION (NetworkPolicy firewall)"
+  render "$ADDONS/kube-router.yaml" | apply || die "applying kube-router failed; see $LOGS/addons.log"
+fi
+wanted metrics-server && metrics_server
 say "addons: waiting until they serve"
-wait_rollout kube-system daemonset/kube-router
-wait_rollout kube-system deployment/metrics-server
+wanted kube-router && wait_rollout kube-system daemonset/kube-router
+wanted metrics-server && wait_rollout kube-system deployment/metrics-server
 kc get -n kubelab-system deployment/traefik >/dev/null 2>&1 && wait_rollout kubelab-system deployment/traefik
-kc wait --for=condition=Available --timeout=120s apiservice/v1beta1.metrics.k8s.io >>"$LOGS/addons.log" 2>&1 ||
-  die "the metrics API is not available; see kubectl describe apiservice v1beta1.metrics.k8s.io"
+if wanted metrics-server; then
+  kc wait --for=condition=Available --timeout=120s apiservice/v1beta1.metrics.k8s.io >>"$LOGS/addons.log" 2>&1 ||
+    die "the metrics API is not available; see kubectl describe apiservice v1beta1.metrics.k8s.io"
+fi
 say "addons: ready in $(( $(date +%s) - s0 ))s"
 echo "addons-install $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"

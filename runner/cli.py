@@ -11,9 +11,10 @@ import typer
 
 from runner.cli_authoring import lint, new
 from runner.cli_cluster import bundle_app, cluster_app, health_gate
+from runner.cli_verify import verify
 from runner.cli_workshop import board, session_for, workshop_app
 from runner.i18n import detect
-from runner.loader import LabError, LoadedLab, find_lab, load_all
+from runner.loader import LabError, LoadedLab, find_lab
 from runner.progress import ProgressStore, after_check
 from runner.render import Out
 from runner.typer_lite import install as install_typer_lite
@@ -22,8 +23,8 @@ from runner.typer_lite import install as install_typer_lite
 # so `list`, `show`, `status` and `--help` start fast.
 if TYPE_CHECKING:
     from runner.cluster.client import Kube
+    from runner.requires import Offers
     from runner.schema import Text
-    from runner.verify import StepReport
 
 install_typer_lite()   # str and Path options without pydantic: ~0.15 s less CPU on every command
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -109,18 +110,43 @@ def list_labs(ctx: typer.Context) -> None:
     c: Ctx = ctx.obj
     labs, errors = labindex.load_all()
     progress = c.store().all()
+    here, note = _offers_for_list(c, [r for lab in labs for r in lab.lab.requires])
     rows = []
     for lab in labs:
         p = progress.get(lab.id)
         state = "done" if p and p.finished else (f"at {p.step}" if p and p.step else "-")
-        rows.append([lab.id, lab.text(lab.lab.title, c.lang), str(len(lab.lab.steps)), state])
-        c.out.record(id=lab.id, title=lab.text(lab.lab.title, c.lang), steps=len(lab.lab.steps), progress=state)
-    c.out.table("labs", (["ID", "TITLE", "STEPS", "PROGRESS"], rows))
+        why = here.not_runnable(lab.lab.requires) if here else None
+        runs = "?" if here is None and lab.lab.requires else ("no" if why else "yes")
+        rows.append([lab.id, lab.text(lab.lab.title, c.lang), str(len(lab.lab.steps)), state, runs])
+        c.out.record(id=lab.id, title=lab.text(lab.lab.title, c.lang), steps=len(lab.lab.steps), progress=state,
+                     requires=list(lab.lab.requires), not_runnable=why)
+    c.out.table("labs", (["ID", "TITLE", "STEPS", "PROGRESS", "RUNS HERE"], rows))
+    for lab in labs:
+        why = here.not_runnable(lab.lab.requires) if here else None
+        if why:
+            c.out.line(f"{lab.id}: {why}", "yellow")
+    if note:
+        c.out.line(note, "yellow")
     for e in errors:
         c.out.err(e)
     c.out.flush_json()
     if errors:
         raise typer.Exit(1)
+
+
+def _offers_for_list(c: Ctx, requires: list[str]) -> tuple[Offers | None, str]:
+    """What this cluster offers, read only when a lab requires something and a kubeconfig is there; else a note."""
+    from runner.cluster.kubeconfig import resolve_kubeconfig
+    if not requires:
+        return None, ""
+    if not resolve_kubeconfig(c.kubeconfig):
+        return None, "no kubeconfig: whether each lab can run on your cluster is not checked (RUNS HERE ?)"
+    try:
+        from runner.cluster.offers import offers
+        return offers(c.kube()), ""
+    except Exception as e:  # noqa: BLE001 - list works without a cluster
+        from runner.cluster.client import describe_error
+        return None, f"cluster not reachable ({describe_error(e)}): RUNS HERE not checked"
 
 
 @app.command()
@@ -309,59 +335,7 @@ def status(ctx: typer.Context) -> None:
     c.out.flush_json()
 
 
-@app.command()
-def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab ids or paths (default: all)"),
-           junit: Path | None = typer.Option(None, help="write a JUnit XML report here"),
-           parallel: int = typer.Option(1, help="labs verified at the same time"),
-           keep: bool = typer.Option(False, help="keep the namespace after verifying"),
-           window: float = typer.Option(3.0, help="longest a check must keep failing before solve (the phase ends "
-                                                   "earlier once the step's objects are at rest and quiet)")) -> None:
-    """For every step: check must FAIL, then solve, then check must PASS. Non-zero exit on any failure."""
-    from runner.junit import write_junit
-    from runner.verify import failure_lines, verify_labs
-    window = _seconds(window, "--window")
-    c: Ctx = ctx.obj
-    loaded = [find_lab(x) for x in labs] if labs else None
-    if loaded is None:
-        loaded, errors = load_all()
-        if errors:
-            for e in errors:
-                c.out.err(e)
-            raise typer.Exit(2)
-        if not loaded:   # a CI job in the wrong folder must not pass by verifying nothing
-            from runner.loader import labs_dir
-            c.out.err(f"kubelab verify: no labs in {labs_dir()} (run where labs/ is, or give --labs-dir)")
-            raise typer.Exit(2)
-    kube = c.kube()
-    health_gate(c)
-
-    def on_step(lab_id: str, rep: StepReport) -> None:
-        style = {"passed": "green", "failed": "red", "declared": "yellow"}[rep.status]
-        c.out.line(f"{lab_id} / {rep.step}: {rep.status}{' (' + rep.message + ')' if rep.status != 'passed' else ''}"
-                   f" [{rep.seconds:.1f}s]", style)
-
-    if c.workshop and c.learner:    # a learner may not create namespaces: their provisioned verify namespaces
-        from runner.workshop.verify import verify_labs as verify_workshop
-        reports = verify_workshop(kube, loaded, c.learner, window, parallel, keep, on_step)
-    else:
-        learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]-<run>
-        reports = verify_labs(kube, loaded, learner, window, parallel, keep, on_step)
-    failed = [r for r in reports if not r.ok]
-    for r in reports:
-        for line in failure_lines(r):
-            c.out.line(line, "red" if line.startswith("FAILED") else None)
-        c.out.line(f"{r.lab}: {'OK' if r.ok else 'FAILED'} in {r.seconds:.1f}s" + (f" (kept {r.namespace})" if keep else ""),
-                   "bold green" if r.ok else "bold red")
-    if junit:
-        write_junit(junit, reports)
-    c.out.flush_json([{"lab": r.lab, "ok": r.ok, "seconds": round(r.seconds, 2), "error": r.error,
-                       "steps": [{"step": s.step, "status": s.status, "phase": s.phase, "message": s.message,
-                                  "checks": [{"check": o.label, "ok": o.result.ok, "summary": o.result.summary,
-                                              "details": o.result.details + o.diagnostics} for o in s.outcomes]}
-                                 for s in r.steps]} for r in reports])
-    raise typer.Exit(1 if failed else 0)
-
-
+app.command()(verify)   # runner/cli_verify.py
 app.command()(new)     # runner/cli_authoring.py
 app.command()(lint)
 

@@ -21,7 +21,7 @@ from typing import Any
 from runner import loader
 from runner.errors import LabError
 
-FORMAT = 1
+FORMAT = 2
 _RUNNER = Path(__file__).resolve().parent
 
 
@@ -66,6 +66,7 @@ class SLab:
     objectives: list[SText]
     intro: SText | None
     steps: list[SStep] = field(default_factory=list)
+    requires: list[str] = field(default_factory=list)
 
 
 def _text(t: Any) -> dict[str, Any] | None:
@@ -85,14 +86,15 @@ def summarize(loaded: loader.LoadedLab) -> dict[str, Any]:
     return {"id": L.id, "manifests": str(loaded.manifests), "title": _text(L.title), "concept": _text(L.concept),
             "objectives": [_text(o) for o in L.objectives], "intro": _text(L.intro),
             "steps": [{"id": s.id, "title": _text(s.title), "checks": [[c.kind, c.label()] for c in s.check],
-                       "cannot_fail": s.check_cannot_fail} for s in L.steps]}
+                       "cannot_fail": s.check_cannot_fail} for s in L.steps],
+            "requires": list(L.requires)}
 
 
 def from_summary(path: Path, d: dict[str, Any]) -> loader.LoadedLab:
     lab = SLab(d["id"], _stext_req(d["title"]), _stext_req(d["concept"]), [_stext_req(o) for o in d["objectives"]],
                _stext(d["intro"]),
                [SStep(s["id"], _stext_req(s["title"]), [SCheck(k, n) for k, n in s["checks"]], s["cannot_fail"])
-                for s in d["steps"]])
+                for s in d["steps"]], list(d["requires"]))
     return loader.LoadedLab(lab=lab, dir=path.parent, manifests=Path(d["manifests"]))  # type: ignore[arg-type]
 
 

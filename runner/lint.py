@@ -7,6 +7,7 @@ from typing import Any
 
 from runner.data import data_root
 from runner.lint_kinds import BUILTIN_KINDS, crd_kinds, read_offline_images
+from runner.lint_requires import needed
 from runner.lint_rules import (
     Problem,
     applied_files,
@@ -114,6 +115,9 @@ def lint_lab(lab_yaml: Path, ctx: Context) -> list[Problem]:
             problems.append(sel)
         if f != lab_yaml:
             problems += placeholder_problems(f, d, known)
+    for word, why in needed(lab, [o for _, _, o, _ in objects]).items():
+        at = doc.line_of(("requires",)) if lab.requires else doc.line_of(("id",))
+        problems.append(Problem(lab_yaml, at, f"requires: add {word} ({why}; docs/lab-format.md, requires)"))
     for i in range(len(lab.steps)):
         names = {mdir / name for p, name in applied_files(lab) if _in_solve(p) and p[1] == i}
         solved = [(f, d.line_of(p), obj) for f, d, obj, p in objects

@@ -38,6 +38,10 @@ __all__ = [  # re-exported: callers import them from runner.schema
     "Action", "ApplySpec", "Check", "Lab", "Observe", "Step", "Task", "WaitSpec",
 ]
 
+# The closed vocabulary of lab.yaml `requires:` (meanings: runner/requires.py REQUIREMENTS).
+Requirement = Literal["host-ports", "shared-traefik", "network-policy", "metrics-api", "default-storage-class",
+                      "worker-node", "tainted-node"]
+
 CHECK_KINDS = ("match", "absent", "count", "condition", "event", "http", "exec", "invariant")
 
 
@@ -236,8 +240,19 @@ class Lab(Strict):
     concept: Text
     objectives: list[Text] = Field(min_length=1)
     intro: Text | None = None
+    # What the lab needs beyond conformant Kubernetes (runner/requires.py): on a cluster without it
+    # `list` and `verify` say "not runnable on this cluster: <reason>" instead of failing obscurely.
+    requires: list[Requirement] = Field(default_factory=list)
     defaults: Defaults = Field(default_factory=Defaults)
     steps: list[Step] = Field(min_length=1)
+
+    @field_validator("requires")
+    @classmethod
+    def _unique_requires(cls, words: list[str]) -> list[str]:
+        dup = sorted({w for w in words if words.count(w) > 1})
+        if dup:
+            raise ValueError(f"requires lists {', '.join(dup)} twice")
+        return words
 
     @field_validator("steps")
     @classmethod

@@ -40,10 +40,32 @@ class LabReport:
     seconds: float = 0.0
     reset: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)     # what the final sweep still found (a failure)
+    skipped: str = ""      # "not runnable on this cluster: <reason>": not verified, so neither ok nor failed
 
     @property
     def ok(self) -> bool:
-        return not self.error and not self.left and all(s.status != "failed" for s in self.steps)
+        return not self.skipped and not self.error and not self.left and all(s.status != "failed" for s in self.steps)
+
+    @property
+    def failed(self) -> bool:
+        return not self.skipped and not self.ok
+
+
+def runnable_here(kube: Kube, labs: list[LoadedLab]) -> tuple[list[LoadedLab], list[LabReport]]:
+    """The labs this cluster can run, and a skipped report (with the reason) for each other one. The cluster is
+    read only when a lab declares `requires:` (runner/cluster/offers.py, once per run)."""
+    if not any(lab.lab.requires for lab in labs):
+        return labs, []
+    from runner.cluster.offers import offers
+    here = offers(kube)
+    run, skipped = [], []
+    for lab in labs:
+        why = here.not_runnable(lab.lab.requires)
+        if why:
+            skipped.append(LabReport(lab.id, "", skipped=why))
+        else:
+            run.append(lab)
+    return run, skipped
 
 
 def verify_step(sess: Session, step_id: str, window: float) -> StepReport:

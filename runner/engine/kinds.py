@@ -68,6 +68,7 @@ def _event(sess: Observing, s: Any) -> Result:
 
 
 def _http(sess: Observing, s: Any) -> Result:
+    s = sess.node_http(s)      # 127.0.0.1 this machine cannot reach on this cluster: a node's address, in-cluster
     return http_check.evaluate(s, sess.http(s))   # the Services/Ingresses behind the URL: explain_failure
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from runner import accessors as k8s
 from runner.checks import http as http_check
@@ -15,6 +16,7 @@ from runner.cluster.informer import Informer
 from runner.engine.kinds import KINDS, InformerFailed, NotListed
 from runner.engine.lifecycle import Lifecycle
 from runner.placeholders import names_in
+from runner.requires import host_target
 from runner.schema import Check, Target
 from runner.values import ValueMissing
 
@@ -66,7 +68,21 @@ class Observing(Lifecycle):
 
     def http(self, spec: Any) -> http_check.HttpResponse:
         with api_budget(EVAL_BUDGET):    # a check is evaluated again anyway: no minute-long retries inside
-            return self._http(spec)
+            return self._http(self.node_http(spec))
+
+    def node_http(self, spec: Any) -> Any:
+        """A `from: host` request to 127.0.0.1:P on a cluster that does not map P to this machine (any cluster
+        but kind's with its port mappings) goes from the client pod to P on a node's address instead: a NodePort
+        answers on every node, so the check keeps its lesson (runner/requires.py host_target)."""
+        if spec.from_ != "host" or spec.tls is not None:     # a certificate can only be read from here
+            return spec
+        from runner.cluster.offers import offers
+        u = urlsplit(spec.url)
+        port = u.port or (443 if u.scheme == "https" else 80)
+        addr = host_target(u.hostname, port, offers(self.kube))
+        if addr is None:
+            return spec
+        return spec.model_copy(update={"from_": "cluster", "url": urlunsplit(u._replace(netloc=f"{addr}:{port}"))})
 
     def _http(self, spec: Any) -> http_check.HttpResponse:
         at = time.monotonic()
