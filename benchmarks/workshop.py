@@ -65,8 +65,9 @@ def run(n: int, lab: str, admin: str, api: object, work: Path) -> dict[str, floa
     try:
         before = apiserver_metrics(api)
         t0 = time.monotonic()
+        logs = [work / f"verify-{x}.log" for x in names]
         procs = [subprocess.Popen([*KUBELAB, "verify", lab], env={**env, "KUBECONFIG": str(kc / f"{x}.kubeconfig")},
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT) for x in names]
+                                  stdout=log.open("w"), stderr=subprocess.STDOUT) for x, log in zip(names, logs)]
         peaks = dict.fromkeys(range(n), 0)
         while any(p.poll() is None for p in procs):
             for i, p in enumerate(procs):
@@ -76,11 +77,20 @@ def run(n: int, lab: str, admin: str, api: object, work: Path) -> dict[str, floa
         wall = time.monotonic() - t0
         after = apiserver_metrics(api)
         ok = sum(p.returncode == 0 for p in procs)
+        failed = [why(log) for p, log in zip(procs, logs) if p.returncode != 0]
     finally:
         subprocess.run([*KUBELAB, "workshop", "down", "--roster", str(roster)], env={**env, "KUBECONFIG": admin},
                        check=False, capture_output=True)
-    return {"n": n, "ok": ok, "wall": wall, "cpu": after["cpu"] - before["cpu"], "rss": after["rss"],
+    return {"n": n, "ok": ok, "failed": failed, "load": os.getloadavg()[0],
+            "wall": wall, "cpu": after["cpu"] - before["cpu"], "rss": after["rss"],
             "rps": (after["requests"] - before["requests"]) / wall, "runner_rss": max(peaks.values()) / 2**20}
+
+
+def why(log: Path) -> str:
+    """A failed verify's verdict: its FAILED/error line (the last one), else its last line."""
+    lines = [x for x in log.read_text(errors="replace").splitlines() if x.strip()]
+    verdicts = [x for x in lines if x.startswith("FAILED") or ": error:" in x]
+    return (verdicts or lines or ["(no output)"])[-1][:300]
 
 
 def main() -> None:
@@ -100,7 +110,9 @@ def main() -> None:
             print(f"{n} learner(s): {r['ok']}/{n} passed, wall {r['wall']:.1f}s (x{r['wall'] / base['wall']:.2f}), "
                   f"API server CPU {r['cpu']:.1f}s (x{r['cpu'] / max(base['cpu'], 0.01):.2f}), "
                   f"RSS {r['rss'] / 2**20:.0f} MiB, {r['rps']:.1f} requests/s, "
-                  f"runner peak RSS {r['runner_rss']:.0f} MiB per learner", flush=True)
+                  f"runner peak RSS {r['runner_rss']:.0f} MiB per learner; load at the end {r['load']:.0f}", flush=True)
+            for f in r["failed"]:
+                print(f"  failed: {f}", flush=True)
 
 
 if __name__ == "__main__":
