@@ -104,13 +104,14 @@ def _step_id(loaded: LoadedLab, step: str | None, c: Ctx) -> str:
 
 
 @app.command("list")
-def list_labs(ctx: typer.Context) -> None:
-    """List the labs."""
+def list_labs(ctx: typer.Context,
+              offline: bool = typer.Option(False, "--offline", help="do not ask the cluster which labs it can run")) -> None:
+    """List the labs, and whether the cluster can run each (a lab's `requires:`)."""
     from runner import labindex
     c: Ctx = ctx.obj
     labs, errors = labindex.load_all()
     progress = c.store().all()
-    here, note = _offers_for_list(c, [r for lab in labs for r in lab.lab.requires])
+    here, note = _offers_for_list(c, [] if offline else [r for lab in labs for r in lab.lab.requires])
     rows = []
     for lab in labs:
         p = progress.get(lab.id)
@@ -139,7 +140,8 @@ def _offers_for_list(c: Ctx, requires: list[str]) -> tuple[Offers | None, str]:
     from runner.cluster.kubeconfig import resolve_kubeconfig
     if not requires:
         return None, ""
-    if not resolve_kubeconfig(c.kubeconfig):
+    path = resolve_kubeconfig(c.kubeconfig)
+    if not path or not Path(path).is_file():
         return None, "no kubeconfig: whether each lab can run on your cluster is not checked (RUNS HERE ?)"
     try:
         from runner.cluster.offers import offers
