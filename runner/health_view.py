@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from runner.cluster.client import Kube, call, status_of
+from runner.cluster.client import Kube, call
 from runner.cluster.health import cached_check, check
+from runner.errors import Forbidden
 from runner.health_logic import REPAIR, HealthReport
 from runner.render import Out
 
@@ -58,10 +59,8 @@ def gate(out: Out, kube: Kube) -> bool:
         return True
     try:
         rep = cached_check(kube, progress=out.err)
-    except Exception as e:  # noqa: BLE001 - re-raised unless it is a permission problem
-        if status_of(e) in (401, 403):
-            return True     # e.g. a workshop learner's credentials: the instructor's status check covers it
-        raise
+    except Forbidden:      # 401 or 403: e.g. a workshop learner's credentials; the instructor's status check covers it
+        return True
     if rep is None or rep.ok:
         return True
     if not rep.conclusive:      # too busy to probe is not broken: say so, and go on

@@ -11,9 +11,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from kubernetes.dynamic.exceptions import NotFoundError
-
 from runner.cluster.client import Kube, call
+from runner.errors import NotFound
 from runner.progress import LabProgress, entry, stamp
 
 CONFIGMAP = "kubelab-progress"
@@ -40,7 +39,7 @@ class ClusterProgressStore:
     def _data(self) -> dict[str, str]:
         try:
             cm = call(self.kube.resource("v1", "ConfigMap").get, name=CONFIGMAP, namespace=self.namespace)
-        except NotFoundError:
+        except NotFound:
             return {}
         return dict(cm.to_dict().get("data") or {})
 

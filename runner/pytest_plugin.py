@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from runner.cluster.client import ClusterUnavailable, Kube, connect
+from runner.cluster.client import Kube, connect
 from runner.cluster.kubeconfig import resolve_kubeconfig
+from runner.errors import ClusterUnavailable
 from runner.loader import LabError, load_lab_file
 from runner.verify import LabReport, failure_lines, verify_lab, verify_labs
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from runner.cluster.client import Kube, describe_error
+from runner.cluster.client import Kube
 from runner.cluster.reset import sweep
 from runner.engine import Outcome, Session, WaitFailed
+from runner.errors import describe_error
 from runner.loader import LoadedLab
 from runner.placeholders import namespace_for
 from runner.settle import Settle

@@ -25,29 +25,33 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 from runner import limits
 from runner.cluster.bounds import bound_requests, probe
 from runner.cluster.kubeconfig import DEFAULT_CONTEXT, cluster_kubeconfig, learner_of, resolve_context, resolve_kubeconfig  # noqa: F401 - re-exported for callers
+from runner.errors import (
+    ApiUnavailable,
+    ClusterError,
+    ClusterUnavailable,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    KubelabError,
+    NotFound,
+    Unauthorized,
+    UnknownKind,
+)
+from runner.errors import ExecChannelLost as ExecChannelLost  # at home in runner.errors; re-exported for callers
 
 T = TypeVar("T")
 
 
 def status_of(exc: BaseException) -> int | None:
-    if isinstance(exc, (ApiException, DynamicApiError)):
+    """The HTTP status of a client library error or of its translation (None: no answer, or not an API error)."""
+    if isinstance(exc, (ApiException, DynamicApiError, ClusterError)):
         return getattr(exc, "status", None)
     return None
 
 
-class ApiUnavailable(ConnectionError):
-    """The API server gave only transient errors (refused, reset, 5xx) for the whole retry budget.
-    str() is the one line the user sees: "API server unavailable for 61 s: <last error>"."""
-
-
-class ExecChannelLost(ConnectionError):
-    """An exec stream through the API server broke before the command's exit status arrived (the API server
-    or the node restarted): nothing is known about the command, which is not the same as it failing."""
-
-
 def describe_error(exc: BaseException) -> str:
     """One line for an exception; API errors become the apiserver's own message (e.g. 422 ... already allocated)."""
-    if isinstance(exc, (ApiUnavailable, ExecChannelLost)):
+    if isinstance(exc, KubelabError):
         return str(exc)
     body = getattr(exc, "body", None)
     if isinstance(body, (str, bytes)) and body:
@@ -68,16 +72,12 @@ def describe_error(exc: BaseException) -> str:
 _SCHEMA_ERRORS = ("failed to create typed patch object", "field not declared in schema", "unknown field")
 
 
-class UnknownKind(ValueError):
-    """The cluster serves no such apiVersion/kind (a 404 of the kind itself, not of an object)."""
-
-
 def is_schema_error(exc: BaseException) -> bool:
     return any(m in _body(exc) for m in _SCHEMA_ERRORS)
 
 
 def _body(exc: BaseException) -> str:
-    body = getattr(exc, "body", None)
+    body = getattr(exc, "body", None)   # the raw error's, or the text its translation kept
     return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
 
 
@@ -119,8 +119,8 @@ def warming_up(exc: BaseException) -> bool:
 def is_permanent(exc: BaseException) -> bool:
     """An answer no wait can change: a bad request or selector (400), refused credentials (401), no right (403),
     an unknown kind, an invalid object (422), a field the schema does not know. A check ends at once on it."""
-    if isinstance(exc, UnknownKind):
-        return True
+    if isinstance(exc, ClusterError):
+        return exc.permanent         # decided when it was translated (a moment ago, at the same clock)
     st = status_of(exc)
     if is_not_yet(exc) or warming_up(exc):
         return False
@@ -170,12 +170,46 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return retrying(_budget.get() or limits.API_OUTAGE)(fn)(*args, **kwargs)
     except Exception as e:
         if not (is_transient(e) or warming_up(e)) or is_not_yet(e):
-            raise
+            mine = translate(e)
+            if mine is e:
+                raise
+            raise mine from e
         raise ApiUnavailable(f"API server unavailable for {time.monotonic() - t0:.0f} s: {describe_error(e)}") from None
 
 
-class ClusterUnavailable(Exception):
-    pass
+_BY_STATUS: dict[int, type[ClusterError]] = {400: InvalidRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound,
+                                             409: Conflict, 422: InvalidRequest}
+
+
+def translate(exc: BaseException) -> BaseException:
+    """The kubelab error for a client library error (ApiException, the dynamic client's, urllib3's, a refused or
+    reset connection); any other exception as it is. Its message is describe_error's line, unchanged."""
+    if isinstance(exc, KubelabError):
+        return exc
+    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError)) and status_of(exc) is None:
+        return ApiUnavailable(f"API server unavailable: {describe_error(exc)}")
+    if not isinstance(exc, (ApiException, DynamicApiError)):
+        return exc
+    st = status_of(exc)
+    cls = _BY_STATUS.get(st or 0, ClusterError)
+    if st is not None and st >= 500 and is_schema_error(exc):
+        cls = InvalidRequest
+    elif not st or st == 429 or st >= 500:    # no answer (a refused websocket upgrade), throttled, failing server
+        cls = ApiUnavailable if cls is ClusterError else cls
+    return cls(describe_error(exc), st, str(getattr(exc, "reason", "") or ""), _body(exc), permanent=is_permanent(exc))
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Client library errors raised in this block leave it translated (for the raw watch streams; `call` does
+    the same for every other request)."""
+    try:
+        yield
+    except Exception as e:
+        mine = translate(e)
+        if mine is e:
+            raise
+        raise mine from e
 
 
 @dataclass

@@ -15,10 +15,9 @@ import re
 import time
 from typing import Any
 
-from kubernetes.dynamic.exceptions import NotFoundError
-
 from runner import accessors as k8s
 from runner.cluster.client import Kube, call
+from runner.errors import NotFound
 
 PREFIX = re.compile(r"[a-z0-9]{1,12}")
 
@@ -50,7 +49,7 @@ def ensure(kube: Kube, body: dict[str, Any], run_namespace: str, ns_label: str, 
     while True:
         try:
             ns = call(res.get, name=name).to_dict()
-        except NotFoundError:
+        except NotFound:
             return True
         if not k8s.deleting(ns):
             if owner(ns, ns_label) != run_namespace:

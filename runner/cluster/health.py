@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from kubernetes.dynamic.exceptions import NotFoundError
-
 from runner import accessors as k8s
 from runner.cluster.client import Kube, call, describe_error
 from runner.cluster.kubeconfig import cluster_kubeconfig
 from runner.cluster.probes import CLIENT_IMAGE, pod_exec
+from runner.errors import NotFound
 from runner.health_logic import PROBE_SECONDS, HealthReport, NodeReport, Target, diagnose, parse_output, probe_script
 
 NAMESPACE = "kubelab-health"
@@ -72,7 +71,7 @@ def daemonset_exists(kube: Kube) -> bool:
     try:
         call(kube.dyn.get, kube.resource("apps/v1", "DaemonSet"), name=NAME, namespace=NAMESPACE)
         return True
-    except NotFoundError:
+    except NotFound:
         return False
 
 

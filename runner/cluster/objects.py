@@ -5,12 +5,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kubernetes.dynamic.exceptions import NotFoundError
-
 from runner import manifest_files
 from runner.cluster import companions
 from runner.cluster.client import Kube, call, status_of
-from runner.errors import LabError
+from runner.errors import ActionFailed, LabError, NotFound
 from runner.placeholders import substitute
 from runner.schema import ApplySpec, PatchSpec, Target
 
@@ -74,7 +72,7 @@ def ensure_namespace(kube: Kube, namespace: str, lab_id: str, timeout: float = 1
                     _wait_default_service_account(kube, namespace, deadline)
                     return
                 break
-        except NotFoundError:
+        except NotFound:
             break
         if time.monotonic() > deadline:
             raise TimeoutError(f"namespace {namespace} is still terminating after {timeout:.0f}s")
@@ -98,7 +96,7 @@ def _wait_default_service_account(kube: Kube, namespace: str, deadline: float) -
         try:
             call(res.get, name="default", namespace=namespace)
             return
-        except NotFoundError:
+        except NotFound:
             pass
         except Exception as e:  # noqa: BLE001 - an account that may not read service accounts: pods will tell
             if status_of(e) == 403:
@@ -113,7 +111,7 @@ def namespace_active(kube: Kube, namespace: str) -> bool:
     """The namespace exists and is not being deleted (another terminal's `kubelab reset` removes it)."""
     try:
         ns = call(kube.resource("v1", "Namespace").get, name=namespace)
-    except NotFoundError:
+    except NotFound:
         return False
     return not ns.metadata.get("deletionTimestamp")
 
@@ -126,7 +124,7 @@ def list_targets(kube: Kube, target: Target, namespace: str) -> list[dict[str, A
     if target.name:
         try:
             return [call(res.get, name=target.name, **kw).to_dict()]
-        except NotFoundError:
+        except NotFound:
             return []
     return call(res.get, label_selector=target.selector_str(), **kw).to_dict().get("items") or []
 
@@ -139,7 +137,7 @@ def delete_target(kube: Kube, target: Target, namespace: str) -> list[str]:
         try:
             call(res.delete, name=meta["name"], namespace=meta.get("namespace"), propagation_policy="Background")
             gone.append(f"{target.kind}/{meta['name']}")
-        except NotFoundError:
+        except NotFound:
             pass
     return gone
 
@@ -151,7 +149,7 @@ def patch_target(kube: Kube, spec: PatchSpec, namespace: str) -> list[str]:
     done = []
     objs = list_targets(kube, spec.target, namespace)
     if not objs:
-        raise ValueError(f"patch: {spec.target.describe()} not found in {namespace}")
+        raise ActionFailed(f"patch: {spec.target.describe()} not found in {namespace}")
     for obj in objs:
         meta = obj["metadata"]
         call(kube.dyn.patch, res, body=spec.patch, name=meta["name"], namespace=meta.get("namespace"),
@@ -161,4 +159,4 @@ def patch_target(kube: Kube, spec: PatchSpec, namespace: str) -> list[str]:
 
 
 def is_not_found(exc: BaseException) -> bool:
-    return isinstance(exc, NotFoundError) or status_of(exc) == 404
+    return isinstance(exc, NotFound) or status_of(exc) == 404

@@ -9,12 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 
 from runner.checks.exec import ExecOutput
 from runner.checks.http import HttpResponse
-from runner.cluster.client import ExecChannelLost, Kube, call, describe_error, is_permanent
+from runner.cluster.client import Kube, call, describe_error, is_permanent, translated
+from runner.errors import ClusterError, ExecChannelLost
 from runner.schema import HttpSpec
 
 CLIENT_POD = "kubelab-client"
@@ -100,14 +100,15 @@ def ensure_client_pod(kube: Kube, namespace: str, timeout: float = 60.0) -> None
             return
         w = watch.Watch()
         try:
-            for ev in w.stream(kube.core.list_namespaced_pod, namespace,
-                               field_selector=f"metadata.name={CLIENT_POD}",
-                               resource_version=pod.metadata.resource_version,
-                               timeout_seconds=max(1, int(deadline - time.monotonic()))):
-                if ev["object"].status.phase == "Running":
-                    w.stop()
-                    return
-        except ApiException as e:
+            with translated():
+                for ev in w.stream(kube.core.list_namespaced_pod, namespace,
+                                   field_selector=f"metadata.name={CLIENT_POD}",
+                                   resource_version=pod.metadata.resource_version,
+                                   timeout_seconds=max(1, int(deadline - time.monotonic()))):
+                    if ev["object"].status.phase == "Running":
+                        w.stop()
+                        return
+        except ClusterError as e:
             if e.status != 410:   # 410 Expired: the version read is already compacted (seen after an API
                 raise             # server restart): read again
 

@@ -12,12 +12,11 @@ import threading
 import time
 from typing import Any
 
-from kubernetes.dynamic.exceptions import NotFoundError
-
 from runner import accessors as k8s
 from runner.cluster.client import Kube, call
 from runner.cluster.informer import Informers
 from runner.cluster.objects import NS_LABEL
+from runner.errors import NotFound
 
 # Cluster-scoped kinds a lab may create; plus any cluster-scoped kind found in the lab's manifests.
 COMMON_CLUSTER_KINDS = [
@@ -53,7 +52,7 @@ def delete_labelled(kube: Kube, namespace: str, kinds: list[tuple[str, str]]) ->
             try:
                 call(res.delete, name=name)
                 removed.append(f"{kind}/{name}")
-            except NotFoundError:
+            except NotFound:
                 pass
     return list(dict.fromkeys(removed))
 
@@ -64,13 +63,13 @@ def start_reset(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]], 
     try:
         # Only a namespace this runner labelled for this run: a name clash must never delete someone else's.
         ns = call(kube.resource("v1", "Namespace").get, name=namespace).to_dict()
-    except NotFoundError:
+    except NotFound:
         return removed
     if k8s.labels(ns).get(NS_LABEL) != namespace:
         raise RuntimeError(f"namespace {namespace} was not created by kubelab for this run: not deleting it")
     try:
         call(kube.resource("v1", "Namespace").delete, name=namespace, propagation_policy="Background")
-    except NotFoundError:
+    except NotFound:
         return removed
     if f"Namespace/{namespace}" not in removed:
         removed.append(f"Namespace/{namespace}")
@@ -125,7 +124,7 @@ def sweep(kube: Kube, runs: dict[str, list[tuple[str, str]]], timeout: float = 1
                     if time.monotonic() - t > PV_RELEASE_WAIT and not k8s.deleting(pv):
                         try:
                             call(kube.resource("v1", "PersistentVolume").delete, name=name)
-                        except NotFoundError:
+                        except NotFound:
                             pass
             left = {run: list(dict.fromkeys(items)) for run, items in left.items()}
             remaining = deadline - time.monotonic()
@@ -152,7 +151,7 @@ def leftovers(kube: Kube, namespace: str, extra_kinds: list[tuple[str, str]]) ->
     try:
         call(kube.resource("v1", "Namespace").get, name=namespace)
         left.append(f"Namespace/{namespace}")
-    except NotFoundError:
+    except NotFound:
         pass
     for api_version, kind in _cluster_kinds(kube, extra_kinds):    # Namespace too: a run's second namespace
         items = call(kube.resource(api_version, kind).get, label_selector=f"{NS_LABEL}={namespace}").to_dict().get("items") or []

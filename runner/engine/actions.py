@@ -9,6 +9,7 @@ from runner.cluster import probes
 from runner.cluster.rollout import rollout_undo
 from runner.engine.outcome import WaitFailed
 from runner.engine.waiting import Waiting
+from runner.errors import ActionFailed
 from runner.schema import Action, Step
 from runner.tls import tls_secret_manifest
 
@@ -38,7 +39,7 @@ class Actions(Waiting):
             out = probes.pod_exec(self.kube, ns, pod, a.exec.command, a.exec.container)
             r = exec_check.evaluate(a.exec, out)
             if not r.ok:
-                raise RuntimeError(f"solve exec failed: {r.summary}")
+                raise ActionFailed(f"solve exec failed: {r.summary}")
             return [f"exec {' '.join(a.exec.command)} in {pod}"]
         if a.wait:
             if a.wait.seconds is not None:

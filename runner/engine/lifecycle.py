@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from runner.cluster import nodeports
 from runner.cluster import objects as kobj
-from runner.cluster.client import Kube, describe_error
+from runner.cluster.client import Kube
 from runner.cluster.informer import Informers
 from runner.cluster.reset import start_reset, sweep
-from runner.errors import LabError
+from runner.errors import LabError, describe_error
 from runner.loader import LoadedLab
 from runner.placeholders import names_in, namespace_for, substitute, substitute_model
 from runner.schema import Action, Step

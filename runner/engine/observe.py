@@ -11,10 +11,11 @@ from runner import accessors as k8s
 from runner.checks import http as http_check
 from runner.checks.base import Result
 from runner.cluster import pod_http, probes
-from runner.cluster.client import api_budget, describe_error, is_permanent
+from runner.cluster.client import api_budget
 from runner.cluster.informer import Informer
 from runner.engine.kinds import KINDS, InformerFailed, NotListed
 from runner.engine.lifecycle import Lifecycle
+from runner.errors import describe_error, is_permanent
 from runner.placeholders import names_in
 from runner.requires import host_target
 from runner.schema import Check, Target

@@ -14,10 +14,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kubernetes.dynamic.exceptions import NotFoundError
-
 from runner import accessors as k8s
-from runner.cluster.client import Kube, call, status_of
+from runner.cluster.client import Kube, call
+from runner.errors import NotFound, denied
 from runner.workshop.plan import MANAGED_BY
 
 # Kinds a run may leave without naming them in its manifests (controllers' and the runner's own objects).
@@ -50,7 +49,7 @@ def snapshot(kube: Kube, namespaces: list[str], kinds: list[tuple[str, str]]) ->
             try:
                 items = call(kube.resource(api_version, kind).get, namespace=namespace).to_dict().get("items") or []
             except Exception as e:  # noqa: BLE001 - a kind this learner may not list holds nothing of theirs
-                if status_of(e) in (403, 404):
+                if isinstance(e, NotFound) or denied(e):
                     continue
                 raise
             out.update(_entries(api_version, kind, namespace, items))
@@ -74,7 +73,7 @@ def _delete(kube: Kube, o: dict[str, Any], policy: str, grace: int | None) -> bo
     try:
         call(kube.resource(o["apiVersion"], o["kind"]).delete, **kw)
         return True
-    except NotFoundError:
+    except NotFound:
         return False
 
 
@@ -115,7 +114,7 @@ def clean(kube: Kube, namespaces: list[str], kinds: list[tuple[str, str]], befor
         try:       # stale events would satisfy an event check in the next run
             _delete(kube, o, "Background", None)
         except Exception as e:  # noqa: BLE001 - the session ignores events older than its start anyway
-            if status_of(e) != 403:
+            if not denied(e):
                 raise
     return list(dict.fromkeys(removed)), [f"{o['kind']}/{o['name']}" for o in left.values()], claims
 
@@ -130,7 +129,7 @@ def free_volumes(kube: Kube, namespace: str, names: list[str], claims: set[str],
     for name in names:
         try:
             vol = call(pv.get, name=name).to_dict()
-        except NotFoundError:
+        except NotFound:
             stuck.append(f"PersistentVolume/{name} (missing: the instructor runs `kubelab workshop up` again)")
             continue
         ref = k8s.spec(vol).get("claimRef")
@@ -141,7 +140,7 @@ def free_volumes(kube: Kube, namespace: str, names: list[str], claims: set[str],
             if claim["metadata"]["uid"] == ref.get("uid") or not ref.get("uid"):
                 stuck.append(f"PersistentVolume/{name} (still claimed by {ref['name']})")
                 continue
-        except NotFoundError:
+        except NotFound:
             pass
         call(kube.dyn.patch, pv, name=name, body=[{"op": "remove", "path": "/spec/claimRef"}],
              content_type="application/json-patch+json")
@@ -150,7 +149,7 @@ def free_volumes(kube: Kube, namespace: str, names: list[str], claims: set[str],
         try:
             vols = call(pv.get).to_dict().get("items") or []
         except Exception as e:  # noqa: BLE001 - an account that may not list volumes cannot wait for them
-            if status_of(e) == 403:
+            if denied(e):
                 return stuck
             raise
         dynamic = [v["metadata"]["name"] for v in vols if v["metadata"]["name"] not in names

@@ -10,12 +10,12 @@ from typing import Any
 
 import yaml
 from kubernetes import client
-from kubernetes.dynamic.exceptions import NotFoundError
 
 from runner import accessors as k8s
 from runner.cluster import nodeports
 from runner.cluster.client import Kube, call
 from runner.cluster.objects import NS_LABEL
+from runner.errors import NotFound
 from runner.loader import LoadedLab
 from runner.workshop.admission import admission_objects
 from runner.workshop.lab_objects import add_needs
@@ -69,7 +69,7 @@ def _owner_of(kube: Kube, namespace: str) -> str | None:
     """The learner a namespace already belongs to, or None if it does not exist."""
     try:
         ns = call(kube.resource("v1", "Namespace").get, name=namespace)
-    except NotFoundError:
+    except NotFound:
         return None
     return (ns.metadata.labels or {}).get(LEARNER_LABEL) or "(not a workshop namespace)"
 
@@ -145,14 +145,14 @@ def down(kube: Kube, learners: list[str] | None, progress: Callable[[str], None]
             try:
                 call(res.delete, name=obj["metadata"]["name"])
                 removed.append(f"{kind}/{obj['metadata']['name']}")
-            except NotFoundError:
+            except NotFound:
                 pass
     if learners is None:
         for obj in admission_objects()[::-1] + shared_objects():
             try:
                 call(kube.resource(obj["apiVersion"], obj["kind"]).delete, name=obj["metadata"]["name"])
                 removed.append(f"{obj['kind']}/{obj['metadata']['name']}")
-            except NotFoundError:
+            except NotFound:
                 pass
     progress(f"removed {len(removed)} objects (namespaces finish terminating in the background)")
     return removed

@@ -7,13 +7,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kubernetes.dynamic.exceptions import NotFoundError
-
 from runner.cluster import nodeports
 from runner.cluster import objects as kobj
 from runner.cluster.client import Kube, call
 from runner.cluster.informer import Informer, Informers
 from runner.engine import Session
+from runner.errors import NotFound
 from runner.loader import LoadedLab
 from runner.schema import Action, Step
 from runner.workshop import cleanup
@@ -96,7 +95,7 @@ class WorkshopSession(Session):
                 continue
             try:
                 call(res.get, name=d["metadata"]["name"])
-            except NotFoundError:
+            except NotFound:
                 raise RuntimeError(f"{d['kind']} {d['metadata']['name']} was not provisioned for {self.namespace}: "
                                    + instructor_fix(self.lab.id, self.learner)) from None
             done.append(f"{d['kind']}/{d['metadata']['name']} (provisioned by the workshop)")

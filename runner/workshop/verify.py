@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from kubernetes.dynamic.exceptions import ConflictError
-
-from runner.cluster.client import Kube, call, describe_error
+from runner.cluster.client import Kube, call
+from runner.errors import Conflict, describe_error
 from runner.loader import LoadedLab
 from runner.placeholders import namespace_for
 from runner.verify import PRECHECK_WINDOW, SWEEP_TIMEOUT, LabReport, StepReport, verify_steps
@@ -34,7 +33,7 @@ def _lock(kube: Kube, namespace: str) -> None:
             "data": {"host": socket.gethostname(), "pid": str(os.getpid()), "started": time.strftime("%H:%M:%S")}}
     try:
         call(cm.create, body=body, namespace=namespace)
-    except ConflictError:
+    except Conflict:
         held = call(cm.get, name=LOCK, namespace=namespace).to_dict().get("data") or {}
         raise RuntimeError(f"another verify runs in {namespace} (pid {held.get('pid')} on {held.get('host')} since "
                            f"{held.get('started')}); if it is gone: kubectl -n {namespace} delete configmap {LOCK}") from None

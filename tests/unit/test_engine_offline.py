@@ -78,7 +78,7 @@ def test_an_error_no_wait_can_fix_ends_the_check_at_once_with_that_error(tmp_pat
 
 
 def test_unknown_kind_ends_the_check_at_once(tmp_path):
-    from runner.cluster.client import UnknownKind
+    from runner.errors import UnknownKind
     sess = session(tmp_path)
 
     def no_such_kind(*a, **k):

@@ -106,7 +106,7 @@ def test_a_lost_sample_is_neither_a_failed_request_nor_an_expected_no_answer():
 
 def test_the_client_pod_request_whose_exec_broke_is_lost(monkeypatch):
     from runner.cluster import probes
-    from runner.cluster.client import ExecChannelLost
+    from runner.errors import ExecChannelLost
 
     def broken(*a, **k):
         raise ExecChannelLost("exec in kubelab-client: the connection through the API server broke (SSLEOFError)")
