@@ -148,7 +148,6 @@ def _offers_for_list(c: Ctx, requires: list[str]) -> tuple[Offers | None, str]:
         from runner.cluster.offers import offers
         return offers(c.kube()), ""
     except Exception as e:  # noqa: BLE001 - list works without a cluster
-        from runner.cluster.client import describe_error
         return None, f"cluster not reachable ({describe_error(e)}): RUNS HERE not checked"
 
 

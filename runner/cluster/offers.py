@@ -13,7 +13,7 @@ from typing import Any
 
 from kubernetes import client
 
-from runner.cluster.client import Kube, api_budget, call, status_of
+from runner.cluster.client import Kube, api_budget, call, status_of, translated
 from runner.cluster.nodeports import port_range
 from runner.requires import ClusterFacts, Offers, assumed_from_env, judge, kind_cluster_of
 
@@ -63,8 +63,9 @@ def facts(kube: Kube) -> ClusterFacts:
     def discovery(path: str) -> Any:
         """One GET, no retries: an aggregated API that is registered but down answers 503, i.e. not served."""
         try:
-            return kube.dyn.request("GET", path, _request_timeout=(5.0, 10.0))
-        except Exception as e:  # noqa: BLE001 - the client raises its own kinds; the status decides
+            with translated():     # what is raised leaves runner/cluster/ as a kubelab error
+                return kube.dyn.request("GET", path, _request_timeout=(5.0, 10.0))
+        except Exception as e:  # noqa: BLE001 - the status decides
             st = status_of(e)
             if st is not None and st >= 500:
                 return False
