@@ -1,7 +1,9 @@
 """Step `values:`: read a value from an object (pure), render it for ${NAME} substitution.
 
 A value is read with a JMESPath expression from the first selected object (or, with `all: true`,
-from each one, giving a JSON list). Strings are inserted as they are, anything else as JSON, so
+from each one, giving a JSON list); the first one not being deleted, if there is one: right after
+a pod was deleted it may still be listed, terminating, and a step that acts on "a pod" means a live one.
+Strings are inserted as they are, anything else as JSON, so
 `${OLD_IPS}` fits in a JMESPath literal: ``contains(`${OLD_IPS}`, ...)``.
 """
 from __future__ import annotations
@@ -34,10 +36,11 @@ def read(name: str, spec: ValueSpec, objects: list[dict[str, Any]]) -> str:
     try:
         if spec.all:
             return render([jmespath.search(spec.expr, o) for o in objects])
-        got = jmespath.search(spec.expr, objects[0])
+        first = next((o for o in objects if not (o.get("metadata") or {}).get("deletionTimestamp")), objects[0])
+        got = jmespath.search(spec.expr, first)
     except JMESPathError as e:
         raise ValueMissing(f"value {name}: expression {spec.expr!r} is invalid: {e}") from None
     if got is None or got == "":
-        who = obj_name(objects[0])
+        who = obj_name(first)
         raise ValueMissing(f"value {name}: {spec.expr} is empty on {spec.target.kind}/{who}")
     return render(got)

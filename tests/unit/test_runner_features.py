@@ -115,6 +115,19 @@ def test_values_are_read_from_objects():
         values.read("POD_IP", v["POD_IP"], [{"kind": "Pod", "metadata": {"name": "duo"}, "status": {}}])
 
 
+def test_a_value_is_read_from_an_object_not_being_deleted():
+    """Right after a pod was deleted it is still listed (terminating): "a pod" at step start is a live one
+    (deployment's orphan step relabelled a terminating pod, which then vanished)."""
+    v = Step.model_validate({"id": "s", "title": "t", "values": {
+        "ONE": {"target": {"kind": "Pod", "selector": "app=web"}, "expr": "metadata.name", "at": "start"},
+        "ALL": {"target": {"kind": "Pod", "selector": "app=web"}, "expr": "metadata.name", "all": True}}}).values
+    gone = {"kind": "Pod", "metadata": {"name": "web-a", "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+    live = {"kind": "Pod", "metadata": {"name": "web-b"}}
+    assert values.read("ONE", v["ONE"], [gone, live]) == "web-b"
+    assert values.read("ONE", v["ONE"], [gone]) == "web-a"            # only a terminating one: that one
+    assert values.read("ALL", v["ALL"], [gone, live]) == '["web-a","web-b"]'
+
+
 def test_value_names_are_upper_case_and_not_reserved():
     for bad in ("pod_ip", "NAMESPACE"):
         with pytest.raises(ValidationError, match="UPPER_CASE"):
