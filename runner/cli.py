@@ -345,8 +345,12 @@ app.command()(lint)
 def main() -> None:
     """Entry point: turn expected errors into one line on stderr."""
     from runner.argv import hoist_globals
+    args = hoist_globals(sys.argv[1:])
+    if not args or "--help" in args:
+        from runner.typer_lite import import_help_formatter
+        import_help_formatter()
     try:
-        app(args=hoist_globals(sys.argv[1:]), standalone_mode=True)
+        app(args=args, standalone_mode=True)
     except LabError as e:
         print(str(e), file=sys.stderr)
         sys.exit(2)

@@ -1,4 +1,4 @@
-"""typer without pydantic for plain `str`, `Path` and `bool` parameters.
+"""typer without pydantic for plain `str`, `Path` and `bool` parameters, and its help without markdown.
 
 typer 0.29 coerces every parameter through a pydantic TypeAdapter, built even for a flag left unset (--help):
 importing pydantic and building the adapters costs more CPU than the rest of `kubelab list`. For a `str` or a
@@ -12,6 +12,8 @@ it, nothing is patched and only speed is lost (tests/unit/test_cli_start.py then
 """
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,3 +59,27 @@ def build_runtime_param(descriptor: _coercion.TypeDescriptor) -> _coercion.Runti
 def install() -> None:
     if getattr(core, "build_runtime_param", None) is _typer_build:
         setattr(core, "build_runtime_param", build_runtime_param)   # noqa: B010 - a private name of typer
+
+
+def import_help_formatter() -> None:
+    """Import typer.rich_utils (typer's help and error boxes) without rich.markdown and rich.traceback.
+
+    It imports both at the top (markdown-it, pygments: ~65 ms of CPU) for the markdown markup mode and for
+    pretty tracebacks; kubelab uses rich markup and has pretty tracebacks off, so neither name is ever called.
+    Stand-ins are in sys.modules only while typer.rich_utils is imported: anything else still gets the real
+    modules. tests/unit/test_cli_start.py checks that the help reads the same byte for byte."""
+    if "typer.rich_utils" in sys.modules:
+        return
+    stand_ins = {}
+    for module, name in (("rich.markdown", "Markdown"), ("rich.traceback", "Traceback")):
+        if module not in sys.modules:
+            stand_in = types.ModuleType(module)
+            setattr(stand_in, name, type(name, (), {}))
+            stand_ins[module] = stand_in
+    sys.modules.update(stand_ins)
+    try:
+        import typer.rich_utils  # noqa: F401
+    finally:
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]

@@ -47,9 +47,27 @@ def test_list_show_status_import_no_client_and_no_pydantic_once_the_index_is_fil
         assert heavy(imported(tmp_path, *args)) == [], args
 
 
-def test_help_imports_no_client_and_no_pydantic(tmp_path: Path) -> None:
+def test_help_imports_no_client_no_pydantic_and_no_markdown(tmp_path: Path) -> None:
     for args in (["--help"], ["show", "--help"], ["verify", "--help"]):
-        assert heavy(imported(tmp_path, *args)) == [], args
+        modules = imported(tmp_path, *args)
+        assert heavy(modules) == [] and "typer.rich_utils" in modules, args
+        assert not {"markdown_it", "pygments", "rich.markdown", "rich.traceback"} & modules, args
+
+
+@pytest.mark.parametrize("args", [["--help"], ["show", "--help"], ["verify", "--help"], ["cluster", "--help"], []])
+def test_help_reads_the_same_as_typers_own(args: list[str]) -> None:
+    """Help formatted with the stand-ins for rich.markdown/traceback is byte for byte typer's own (in colour)."""
+    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "100", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    run = "import sys; sys.argv = ['kubelab', *sys.argv[1:]]; from runner.entry import main; main()"
+
+    def out(code: str) -> tuple[int, str, str]:
+        r = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+        return r.returncode, r.stdout, r.stderr
+    ours = out(run)
+    assert "\x1b[" in ours[1] + ours[2] and "Usage" in ours[1] + ours[2]      # colour and a help text, really
+    assert ours == out("import typer.rich_utils; " + run)                     # typer.rich_utils imported as is
 
 
 def test_typer_lite_is_installed() -> None:
