@@ -138,15 +138,23 @@ def list_labs(ctx: typer.Context,
 
 def _offers_for_list(c: Ctx, requires: list[str]) -> tuple[Offers | None, str]:
     """What this cluster offers, read only when a lab requires something and a kubeconfig is there; else a note."""
-    from runner.cluster.kubeconfig import resolve_kubeconfig
+    from runner import offers_cache
+    from runner.cluster.kubeconfig import resolve_context, resolve_kubeconfig
     if not requires:
         return None, ""
     path = resolve_kubeconfig(c.kubeconfig)
     if not path or not Path(path).is_file():
         return None, "no kubeconfig: whether each lab can run on your cluster is not checked (RUNS HERE ?)"
+    key = offers_cache.key(path, resolve_context(path, c.context))
+    kept = offers_cache.load(key) if key else None     # read within the last minutes: no client, no API reads
+    if kept:
+        return kept, ""
     try:
         from runner.cluster.offers import offers
-        return offers(c.kube()), ""
+        here = offers(c.kube())
+        if key:
+            offers_cache.save(key, here)
+        return here, ""
     except Exception as e:  # noqa: BLE001 - list works without a cluster
         return None, f"cluster not reachable ({describe_error(e)}): RUNS HERE not checked"
 

@@ -26,10 +26,11 @@ main()
 """
 
 
-def imported(tmp_path: Path, *args: str) -> set[str]:
+def imported(tmp_path: Path, *args: str, kubeconfig: Path | None = None) -> set[str]:
+    """The modules `kubelab args` imported; no kubeconfig unless given (HOME is empty)."""
     out = tmp_path / "modules.json"
     env = {**os.environ, "KUBELAB_CACHE": str(tmp_path / "cache"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "KUBECONFIG": str(tmp_path / "no-kubeconfig")}
+           "HOME": str(tmp_path / "home"), "KUBECONFIG": str(kubeconfig or "")}
     r = subprocess.run([sys.executable, "-c", CHILD, str(out), "--plain", *args], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
@@ -45,6 +46,31 @@ def test_list_show_status_import_no_client_and_no_pydantic_once_the_index_is_fil
     assert "pydantic" in heavy(imported(tmp_path, "list"))
     for args in (["list"], ["status"], ["show", "pod"], ["list", "--json"]):
         assert heavy(imported(tmp_path, *args)) == [], args
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: kind-kubelab, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: kind-kubelab, user: {token: x}}]
+contexts: [{name: kind-kubelab, context: {cluster: kind-kubelab, user: kind-kubelab}}]
+current-context: kind-kubelab
+"""
+
+
+def test_list_with_a_cluster_uses_what_it_read_minutes_ago(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`list` shows whether each lab runs here: read from the cluster once (the client is imported), then kept."""
+    from runner import offers_cache
+    from runner.requires import Offers
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    imported(tmp_path, "list")                                    # fills the lab index
+    assert "kubernetes" in heavy(imported(tmp_path, "list", kubeconfig=kubeconfig))   # nothing kept: read it
+    monkeypatch.setenv("KUBELAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("KUBELAB_CLUSTER", raising=False)
+    key = offers_cache.key(str(kubeconfig), "kind-kubelab")
+    assert key
+    offers_cache.save(key, Offers({"metrics-api": "needs the metrics API (kept)"}, "10.0.0.2", frozenset({80}), "kubelab"))
+    assert heavy(imported(tmp_path, "list", kubeconfig=kubeconfig)) == []
 
 
 def test_help_imports_no_client_no_pydantic_and_no_markdown(tmp_path: Path) -> None:
