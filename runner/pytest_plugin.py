@@ -22,7 +22,7 @@ from runner.cluster.client import Kube, connect
 from runner.cluster.kubeconfig import resolve_kubeconfig
 from runner.errors import ClusterUnavailable
 from runner.loader import LabError, load_lab_file
-from runner.verify import LabReport, failure_lines, verify_lab, verify_labs
+from runner.verify import LabReport, failure_lines, runnable_here, verify_lab, verify_labs
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,6 +96,9 @@ def run_lab(request: pytest.FixtureRequest, kube: Kube, path: Path) -> None:
         loaded = load_lab_file(path)
     except LabError as e:
         pytest.fail(str(e), pytrace=False)
+    _, skipped = runnable_here(kube, [loaded])
+    if skipped:     # the cluster lacks what the lab `requires:`: skipped with the reason, never passed
+        pytest.skip(skipped[0].skipped)
     report = _verified(request.config, kube, loaded, request.session)
     request.node.user_properties.append(("seconds", f"{report.seconds:.1f}"))
     for s in report.steps:
@@ -122,6 +125,8 @@ def _verified(config: pytest.Config, kube: Kube, loaded: Any, session: pytest.Se
                     labs.append((p, load_lab_file(p)))
                 except LabError:
                     continue
+            runnable, _ = runnable_here(kube, [lab for _, lab in labs])
+            labs = [(p, lab) for p, lab in labs if lab in runnable]
             # cleanup runs in the background; verify_labs ends with one sweep proving every run left nothing
             for (p, _), report in zip(labs, verify_labs(kube, [lab for _, lab in labs], learner, window, parallel)):
                 cache[p] = report

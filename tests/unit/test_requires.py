@@ -131,3 +131,17 @@ def test_lint_names_an_undeclared_need(tmp_path):
                                               "metrics API; docs/lab-format.md, requires)"), hpa
     ingress = " ".join(str(p) for p in lint_lab(tmp_path / "labs/ingress/lab.yaml", ctx))
     assert "requires: add shared-traefik" in ingress and "requires: add host-ports" in ingress
+
+
+def test_skipped_lab_is_neither_passed_nor_failed_and_junit_says_skipped(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from runner.junit import write_junit
+    from runner.verify import LabReport
+    r = LabReport("ingress", "", skipped="not runnable on this cluster: needs the shared Traefik add-on")
+    assert not r.ok and not r.failed
+    write_junit(tmp_path / "j.xml", [r])
+    suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("skipped") == "1" and suite.get("failures") == "0"
+    skipped = suite.find("testcase/skipped")
+    assert skipped is not None and "needs the shared Traefik" in (skipped.get("message") or "")
