@@ -211,7 +211,7 @@ class InvariantSpec(Strict):
 
 
 VALUE_NAME = r"^[A-Z][A-Z0-9_]*$"
-RESERVED_VALUES = ("NAMESPACE", "LAB", "LEARNER", "NODE_PORT", "HOST_SUFFIX")
+RESERVED_VALUES = ("NAMESPACE", "LAB", "LEARNER", "NODE_PORT", "HOST_SUFFIX", "NODE_ADDRESS")
 
 
 class ValueSpec(Strict):

@@ -13,6 +13,7 @@ from runner.cluster.reset import start_reset, sweep
 from runner.errors import LabError, describe_error
 from runner.loader import LoadedLab
 from runner.placeholders import names_in, namespace_for, substitute, substitute_model
+from runner.requires import host_target
 from runner.schema import Action, Step
 from runner.stepvalues import StepValues
 
@@ -36,6 +37,7 @@ class Lifecycle:
         self.current: Step | None = None      # the step whose values:/checks are being judged
         self.uses_node_port = "NODE_PORT" in loaded.lab.model_dump_json() or any(
             "NODE_PORT" in p.read_text(errors="ignore") for p in loaded.manifests.glob("**/*.y*ml"))
+        self.uses_node_address = "NODE_ADDRESS" in loaded.lab.model_dump_json()
         self._client_ready = False
         self.cleanup_failures: list[str] = []
         self._lock = threading.Lock()
@@ -47,6 +49,7 @@ class Lifecycle:
             port = nodeports.current(self.kube, self.namespace)     # claimed by prepare (run, solve, verify)
             if port:
                 self.vars["NODE_PORT"] = str(port)
+        self._node_address()
         self.current = substitute_model(self.lab.step(step_id), self.vars, final=False)
         return self.current
 
@@ -61,7 +64,19 @@ class Lifecycle:
         extra = self.values.variables(self.current, names_in(data))    # may raise ValueMissing
         return type(model).model_validate(substitute(data, {**self.vars, **extra}, final=True))
 
+    def _node_address(self) -> None:
+        """${NODE_ADDRESS}: where this machine reaches a node's ${NODE_PORT}: 127.0.0.1 on kind with its port
+        mappings, else a node's InternalIP (read once per run, runner/cluster/offers.py)."""
+        if not self.uses_node_address or "NODE_ADDRESS" in self.vars:
+            return
+        from runner.cluster.offers import offers
+        here, port = offers(self.kube), int(self.vars.get("NODE_PORT") or 0)
+        moved = host_target("127.0.0.1", port, here) if port else \
+            (here.node_address if "host-ports" in here.missing else None)
+        self.vars["NODE_ADDRESS"] = moved or "127.0.0.1"
+
     def text(self, t: Any, lang: str) -> str:
+        self._node_address()
         return str(substitute(self.loaded.text(t, lang), self.vars))
 
     def prepare(self) -> None:
