@@ -2,9 +2,11 @@
 seconds of imports per call on a busy machine)."""
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,6 +25,7 @@ steps:
     solve:
       - apply: web.yaml
 """
+ROOT = Path(__file__).resolve().parents[2]
 POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\nspec: {containers: [{name: c, image: x}]}\n"
 
 
@@ -55,13 +58,28 @@ def cli(capsys, monkeypatch, tmp_path):
 
     def run(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["kubelab", "--plain", *args])
+        env = dict(os.environ)      # options set variables for the process (--labs-dir): not for the next test
         try:
             main()
             code = 0
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        finally:
+            os.environ.clear()
+            os.environ.update(env)
         out = capsys.readouterr()
         return code, out.out, out.err
+    return run
+
+
+@pytest.fixture
+def kubelab(cli, monkeypatch):
+    """kubelab(*args, cwd=...) -> (returncode, stdout, stderr) as subprocess.run gives them, in process: the
+    console script's own start (what it imports) is tested by test_cli_start.py."""
+    def run(*args: str, cwd: Path = ROOT) -> SimpleNamespace:
+        monkeypatch.chdir(cwd)
+        code, out, err = cli(*args)
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
     return run
 
 

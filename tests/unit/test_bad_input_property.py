@@ -63,7 +63,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (root / "labs" / lab / "link-out.md").symlink_to(root / "outside.md")
         (root / "labs" / lab / "loop.md").symlink_to(root / "labs" / lab / "loop.md")
         path = root / "labs" / lab / "lab.yaml"
-        path.write_text(yaml.safe_dump(small(yaml.safe_load(path.read_text())), allow_unicode=True, sort_keys=False))
+        data = yaml.load(path.read_text(), Loader=_C["Loader"])
+        path.write_text(yaml.dump(small(data), Dumper=_C["Dumper"], allow_unicode=True, sort_keys=False))
     return root
 
 

@@ -1,6 +1,4 @@
 """CLI behaviour that needs no cluster: lab errors are one line, labs in the repo all load."""
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,12 +8,7 @@ from runner.loader import load_all, load_lab_file
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def kubelab(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "runner", "--plain", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
-
-
-def test_malformed_lab_is_one_line_with_file_and_field(tmp_path):
+def test_malformed_lab_is_one_line_with_file_and_field(tmp_path, kubelab):
     lab = tmp_path / "labs" / "bad"
     lab.mkdir(parents=True)
     (lab / "lab.yaml").write_text("id: bad\ntitle: Bad\nconcept: c\nobjectives: [o]\n"
@@ -29,15 +22,14 @@ def test_malformed_lab_is_one_line_with_file_and_field(tmp_path):
     assert "Traceback" not in r.stderr + r.stdout
 
 
-def test_unknown_lab_and_unknown_step_are_clean_errors():
+def test_unknown_lab_and_unknown_step_are_clean_errors(kubelab):
     r = kubelab("show", "no-such-lab")
     assert r.returncode == 2 and "no lab named 'no-such-lab'" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_show_localized_json():
+def test_show_localized_json(kubelab):
     import json
-    r = subprocess.run([sys.executable, "-m", "runner", "--json", "--lang", "ko", "show",
-                        "tests/fixtures/labs/showcase"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = kubelab("--json", "--lang", "ko", "show", "tests/fixtures/labs/showcase")
     data = json.loads(r.stdout)
     assert data["title"] == "모든 실습 기능 둘러보기" and len(data["steps"]) == 9
 
@@ -62,7 +54,9 @@ def test_fixture_lab_uses_every_step_field_check_kind_and_action():
 
 
 @pytest.mark.parametrize("cmd", [["list"], ["status"]])
-def test_list_and_status_work_offline(cmd, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "runner", "--plain", *cmd], cwd=ROOT, capture_output=True, text=True,
-                       timeout=60, env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path), "HOME": str(tmp_path)})
+def test_list_and_status_work_offline(cmd, tmp_path, kubelab, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("KUBECONFIG", "KUBELAB_CACHE", "XDG_CACHE_HOME", "KUBELAB_CONTEXT"):
+        monkeypatch.delenv(var, raising=False)
+    r = kubelab(*cmd)
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr, r.stderr

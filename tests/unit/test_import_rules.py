@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EDGE = ("runner.cluster", "kubernetes", "urllib3", "websocket")
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
+
+
 def imports(path: Path) -> list[str]:
     names = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -45,7 +51,7 @@ RAW_HELPERS = {f"runner.cluster.client.{n}" for n in
 
 
 def client_error_uses(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(), str(path))
+    tree = parsed(path)
     out = [n for n in imports(path) if n.startswith(CLIENT_ERRORS) or n in RAW_HELPERS]
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in ERROR_NAMES:

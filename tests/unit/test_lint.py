@@ -1,8 +1,6 @@
 """`kubelab lint` without a cluster: every problem named with file and line, exit 1; clean labs pass."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,10 +16,6 @@ def ctx() -> Context:
     return Context.load()
 
 
-def kubelab(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "runner", "--plain", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
-
 
 def test_offline_images_come_from_the_cluster_build(ctx: Context) -> None:
     assert any("/agnhost:" in i for i in ctx.images) and any("/busybox:" in i for i in ctx.images)
@@ -34,7 +28,7 @@ def test_every_lab_in_the_repo_lints_clean(lab: Path, ctx: Context) -> None:
 
 
 @pytest.mark.parametrize("lab", sorted(ROOT.glob("tests/fixtures/broken-labs/*/lab.yaml")), ids=lambda p: p.parent.name)
-def test_broken_fixture_labs_are_named_with_file_and_line(lab: Path) -> None:
+def test_broken_fixture_labs_are_named_with_file_and_line(lab: Path, kubelab) -> None:
     r = kubelab("lint", str(lab.relative_to(ROOT)))
     assert r.returncode == 1, r.stdout + r.stderr
     first = r.stdout.splitlines()[0]
@@ -114,7 +108,7 @@ def test_missing_translation_file(demo: Path) -> None:
     assert rc == 1 and f"{demo / LAB}:{_line(demo / LAB, '01-scale.md')}: no ko text" in out, out
 
 
-def test_an_image_outside_the_offline_set_is_a_warning(demo: Path) -> None:
+def test_an_image_outside_the_offline_set_is_a_warning(demo: Path, kubelab) -> None:
     _edit(demo / WEB, "image: registry.k8s.io/e2e-test-images/agnhost:2.66.1", "image: nginx:1.27")
     r = kubelab("lint", cwd=demo)   # the command line: exit 0 with only warnings
     assert r.returncode == 0, r.stdout
@@ -130,6 +124,6 @@ def test_a_service_selecting_no_pod_in_a_solution(demo: Path) -> None:
     assert rc == 1 and f"{demo / 'manifests/demo/svc.yaml'}:5: Service web selects app=wbe" in out, out
 
 
-def test_lint_names_a_missing_lab() -> None:
+def test_lint_names_a_missing_lab(kubelab) -> None:
     r = kubelab("lint", "no-such-lab")
     assert r.returncode == 1 and "no lab at no-such-lab" in r.stderr and "Traceback" not in r.stderr

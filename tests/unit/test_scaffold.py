@@ -1,8 +1,6 @@
 """`kubelab new <id>`: the files it writes, in an empty folder outside the repo; it never overwrites."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from runner.loader import load_lab_file
@@ -10,12 +8,8 @@ from runner.loader import load_lab_file
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def kubelab(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "runner", "--plain", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
 
-
-def test_new_in_an_empty_folder_writes_a_loadable_lab(tmp_path: Path) -> None:
+def test_new_in_an_empty_folder_writes_a_loadable_lab(tmp_path: Path, kubelab) -> None:
     r = kubelab("new", "my-lab", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     loaded = load_lab_file(tmp_path / "labs/my-lab/lab.yaml")
@@ -30,13 +24,13 @@ def test_new_in_an_empty_folder_writes_a_loadable_lab(tmp_path: Path) -> None:
     assert "docs/lab-format.md" in (tmp_path / "labs/my-lab/lab.yaml").read_text()
 
 
-def test_new_honours_the_labs_folder_option(tmp_path: Path) -> None:
+def test_new_honours_the_labs_folder_option(tmp_path: Path, kubelab) -> None:
     r = kubelab("--labs-dir", str(tmp_path / "course/labs"), "new", "x", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "course/labs/x/lab.yaml").is_file() and (tmp_path / "course/manifests/x/web.yaml").is_file()
 
 
-def test_new_never_overwrites_and_rejects_bad_ids(tmp_path: Path) -> None:
+def test_new_never_overwrites_and_rejects_bad_ids(tmp_path: Path, kubelab) -> None:
     assert kubelab("new", "demo", cwd=tmp_path).returncode == 0
     (tmp_path / "labs/demo/lab.yaml").write_text("mine")
     r = kubelab("new", "demo", cwd=tmp_path)
@@ -46,7 +40,7 @@ def test_new_never_overwrites_and_rejects_bad_ids(tmp_path: Path) -> None:
     assert r.returncode == 2 and "lowercase" in r.stderr
 
 
-def test_lint_and_verify_refuse_a_folder_without_labs(tmp_path: Path) -> None:
+def test_lint_and_verify_refuse_a_folder_without_labs(tmp_path: Path, kubelab) -> None:
     """A CI job started in the wrong folder must fail, not pass by checking nothing."""
     for cmd in (["lint"], ["verify"]):
         r = kubelab("--labs-dir", str(tmp_path / "labs"), *cmd, cwd=tmp_path)
