@@ -45,6 +45,7 @@ MISTAKES = ROOT / "tests" / "fixtures" / "mistakes"
 MISTAKE_CAP = 90.0     # a mistake's check must still fail after this long (crash loops need ~2 restarts)
 MISTAKE_QUIET = 10.0   # ... or once the namespace made no progress for this long (as `kubelab check` gives up)
 CHECK_QUIET = 5.0      # `kubelab check`'s own quiet give-up
+PORT_WAIT = 300.0      # at most this long for a free node port (they are few and shared)
 
 
 @dataclass
@@ -204,6 +205,20 @@ def _run_solve_check(kube: Kube, sess: Session, loaded: LoadedLab, res: CaseResu
             return     # later steps build on this one
 
 
+def _prepare(sess: Session) -> None:
+    """The namespace and, for a lab with ${NODE_PORT}, a node port: only a few exist, shared with every
+    other run on the cluster (other learners, the previous case's namespace still going): wait for one."""
+    deadline = time.monotonic() + PORT_WAIT
+    while True:
+        try:
+            sess.prepare()
+            return
+        except RuntimeError as e:
+            if not sess.uses_node_port or "no free NodePort" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(3)
+
+
 def run_case(kube: Kube, case: Case, base: str, cleanups: Cleanups | None = None) -> CaseResult:
     """One job in a fresh namespace; with `cleanups` its deletion runs in the background (the caller's
     cleanups.finish() proves it complete), without, this waits until everything is gone."""
@@ -217,7 +232,7 @@ def run_case(kube: Kube, case: Case, base: str, cleanups: Cleanups | None = None
     sess = Session(kube, loaded, f"{base[:30]}-{secrets.token_hex(3)}")
     res.report = LabReport(case.lab, sess.namespace)
     try:
-        sess.prepare()
+        _prepare(sess)
         if case.kind == "solve-check":
             _run_solve_check(kube, sess, loaded, res)
         else:
