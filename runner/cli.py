@@ -151,10 +151,7 @@ def _offers_for_list(c: Ctx, requires: list[str]) -> tuple[Offers | None, str]:
         return kept, ""
     try:
         from runner.cluster.offers import offers
-        here = offers(c.kube())
-        if key:
-            offers_cache.save(key, here)
-        return here, ""
+        return offers(c.kube()), ""                     # kept by offers() for the next list
     except Exception as e:  # noqa: BLE001 - list works without a cluster
         return None, f"cluster not reachable ({describe_error(e)}): RUNS HERE not checked"
 

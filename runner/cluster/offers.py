@@ -13,6 +13,7 @@ from typing import Any
 
 from kubernetes import client
 
+from runner import offers_cache
 from runner.cluster.client import Kube, api_budget, call, status_of, translated
 from runner.cluster.nodeports import port_range
 from runner.requires import ClusterFacts, Offers, assumed_from_env, judge, kind_cluster_of
@@ -106,9 +107,13 @@ def facts(kube: Kube) -> ClusterFacts:
 
 
 def offers(kube: Kube) -> Offers:
-    """Once per Kube (one run): later calls return the first answer."""
+    """Once per Kube (one run): later calls return the first answer. Each reading is also kept for `kubelab
+    list` (runner/offers_cache.py), which then needs neither the client nor the API for some minutes."""
     cached: Offers | None = getattr(kube, "_kubelab_offers", None)
     if cached is None:
         cached = judge(facts(kube), port_range())
         setattr(kube, "_kubelab_offers", cached)    # noqa: B010 - a per-connection memo, not a Kube field
+        key = offers_cache.key(kube.kubeconfig, kube.context)
+        if key:
+            offers_cache.save(key, cached)
     return cached

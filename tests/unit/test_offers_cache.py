@@ -52,3 +52,18 @@ def test_a_damaged_file_is_no_answer(kubeconfig: Path) -> None:
     for body in ("{", "[]", '{"at": "x", "offers": {}}', '{"at": 1, "offers": {"missing": 3}}'):
         (folder / f"{k}.json").write_text(body)
         assert offers_cache.load(k, now=2.0) is None, body
+
+
+def test_every_reading_of_the_cluster_is_kept_for_list(kubeconfig: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify and run read the cluster (offers()); that reading is what the next `list` shows."""
+    from types import SimpleNamespace
+
+    from runner.cluster import offers as live
+    from runner.requires import ClusterFacts
+    reads = []
+    monkeypatch.setattr(live, "facts", lambda kube: reads.append(kube) or ClusterFacts(daemonsets=["kube-router"]))
+    kube = SimpleNamespace(kubeconfig=str(kubeconfig), context="kind-kubelab")
+    got = live.offers(kube)  # type: ignore[arg-type]
+    assert live.offers(kube) is got and len(reads) == 1          # once per connection
+    k = offers_cache.key(str(kubeconfig), "kind-kubelab")
+    assert k and offers_cache.load(k) == got and "network-policy" not in got.missing and "worker-node" in got.missing
