@@ -94,9 +94,15 @@ class Sampler:
             n = max(n + 1, ticks(self.start, self.spec.every, time.monotonic()) - 1)   # late: skip missed ticks
 
     def wait_samples(self, timeout: float) -> None:
-        """A step can finish faster than min_samples periods: keep sampling a little before judging."""
+        """A step can finish faster than min_samples periods: keep sampling a little before judging. Lost
+        samples (runner/checks/invariant.py) do not count: on a loaded cluster (three learners verifying at
+        once) one in two was lost, and the invariant was judged on 2 of the 3 it needs."""
         with self._lock:
-            self._lock.wait_for(lambda: len(self.samples) >= self.spec.min_samples, timeout=timeout)
+            self._lock.wait_for(lambda: self.taken() >= self.spec.min_samples, timeout=timeout)
+
+    def taken(self) -> int:
+        """Samples taken (not lost); call with the lock held."""
+        return sum(1 for s in self.samples if getattr(s, "lost", None) is None)
 
     def join(self, timeout: float) -> None:
         """Wait (at most timeout) for requests in flight: a daemon thread still inside the TLS or websocket code
