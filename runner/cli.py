@@ -195,6 +195,10 @@ def run(ctx: typer.Context, lab: str, step: str | None = typer.Option(None, "--s
     with run_lock(c.learner, loaded.id):      # a second `run` of this lab and learner: one line, exit 2
         try:
             health_gate(c)
+            from runner.verify import runnable_here
+            if (skipped := runnable_here(c.kube(), [loaded])[1]):    # the cluster lacks what the lab `requires:`
+                c.out.err(f"kubelab run {loaded.id}: {skipped[0].skipped}")
+                raise typer.Exit(3)
             sess = session_for(c, loaded)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None

@@ -91,7 +91,8 @@ def test_list_names_what_the_cluster_lacks(alt_kubeconfig: Path) -> None:
 
 
 def test_verify_skips_a_lab_the_cluster_cannot_run(alt_kubeconfig: Path) -> None:
-    """Named on the command line but not runnable: the reason, counted skipped, exit 3, nothing created."""
+    """Named on the command line but not runnable: the reason, counted skipped, exit 3, nothing created; `run` of
+    such a lab stops at once with the reason."""
     r = kubelab(alt_kubeconfig, "verify", str(FIXTURES / "needs-traefik"), "ingress", timeout=180)
     out = r.stdout + r.stderr
     assert r.returncode == 3, out
@@ -101,6 +102,9 @@ def test_verify_skips_a_lab_the_cluster_cannot_run(alt_kubeconfig: Path) -> None
     ns = subprocess.run(["kubectl", "--kubeconfig", str(alt_kubeconfig), "get", "ns", "-o", "name"],
                         capture_output=True, text=True, check=True).stdout
     assert "needs-traefik" not in ns and "lab-ingress" not in ns
+    run = kubelab(alt_kubeconfig, "run", "ingress", timeout=180)
+    assert run.returncode == 3 and "kubelab run ingress: not runnable on this cluster: needs the shared Traefik" \
+        in run.stderr, run.stdout + run.stderr
 
 
 def test_nodeport_check_from_this_machine_runs_in_cluster(alt_kubeconfig: Path) -> None:
