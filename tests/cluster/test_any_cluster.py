@@ -101,7 +101,7 @@ def test_verify_skips_a_lab_the_cluster_cannot_run(alt_kubeconfig: Path) -> None
     assert "0 passed, 0 failed, 2 skipped (not runnable on this cluster: needs-traefik, ingress)" in out
     ns = subprocess.run(["kubectl", "--kubeconfig", str(alt_kubeconfig), "get", "ns", "-o", "name"],
                         capture_output=True, text=True, check=True).stdout
-    assert "needs-traefik" not in ns and "lab-ingress" not in ns
+    assert "lab-needs-traefik-" not in ns and "lab-ingress-verify-anyc" not in ns, ns     # verify namespaces
     run = kubelab(alt_kubeconfig, "run", "ingress", timeout=180)
     assert run.returncode == 3 and "kubelab run ingress: not runnable on this cluster: needs the shared Traefik" \
         in run.stderr, run.stdout + run.stderr
