@@ -56,7 +56,7 @@ browser:
 
 test: setup static cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster + the fault suite, JUnit in $(JUNIT)
 	@mkdir -p $(dir $(JUNIT))
-	bash build/test-all.sh $(PY) $(JUNIT) -- tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --kubelab-parallel 3 --ignore=tests/cluster/test_lab_cases.py -m 'not workshop_all and not any_cluster_all'  # tests/faults beside it
+	bash build/test-all.sh $(PY) $(JUNIT) -- tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --kubelab-parallel 3 --ignore=tests/cluster/test_lab_cases.py -m 'not workshop_all and not any_cluster'  # tests/faults and the quick any_cluster items beside it
 
 # The fault suite alone (API server stopped, node restarted, Ctrl-C, kill -9, two processes): on its own
 # disposable cluster kubelab-faults, never the shared one. KUBELAB_KEEP_FAULT_CLUSTER=1 keeps it for the next run.

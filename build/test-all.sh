@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# `make test`: the fault suite runs on its own cluster (kubelab-faults) and mostly waits (an API server away,
-# a node restarting), so it runs beside the rest instead of after it: CI's wall time is the longer of the two.
+# `make test`: the suites on clusters of their own (the fault suite on kubelab-faults, then the second-cluster
+# items on kubelab-alt) mostly wait (an API server away, a node restarting, a cluster being created), so they run
+# beside the main run on the shared cluster instead of after it: CI's wall time is the longer of the two.
 #   build/test-all.sh PY JUNIT -- <pytest args of the main run>
-# Its output goes to build-results/faults.log and is printed when the main run ends; exit status: the worse of
-# the two, where "no test ran" (pytest's 5) is a failure.
+# Their output goes to build-results/beside.log and is printed when the main run ends; exit status: the worst of
+# the runs, where "no test ran" (pytest's 5) is a failure.
 set -uo pipefail
 py=$1 junit=$2; shift 3
 dir=$(dirname "$junit"); mkdir -p "$dir"
-faults_log=$dir/faults.log
-"$py" -m pytest tests/faults -v -m faults --junitxml="$dir/junit-faults.xml" >"$faults_log" 2>&1 &
-faults=$!
-echo "fault suite started beside this run (pid $faults, log: $faults_log)"
+log=$dir/beside.log
+beside() {
+  local a b
+  # one after the other: two more kind clusters at once would crowd a 2-core machine
+  "$py" -m pytest tests/faults -v -m faults --junitxml="$dir/junit-faults.xml"; a=$?
+  "$py" -m pytest tests/cluster/test_any_cluster.py -v -m 'any_cluster and not any_cluster_all' \
+    --junitxml="$dir/junit-alt.xml"; b=$?
+  for rc in $a $b; do [ "$rc" -eq 5 ] && return 5; done
+  [ "$a" -ne 0 ] && return "$a"; return "$b"
+}
+beside >"$log" 2>&1 &
+pid=$!
+echo "fault suite and second-cluster tests started beside this run (pid $pid, log: $log)"
 "$py" -m pytest "$@" --junitxml="$junit"; main=$?
-if kill -0 "$faults" 2>/dev/null; then echo "waiting for the fault suite (log: $faults_log)"; fi
-wait "$faults"; fl=$?
-echo "===== fault suite (tests/faults, cluster kubelab-faults) ====="
-cat "$faults_log"
-for rc in $main $fl; do [ "$rc" -eq 5 ] && { echo "pytest ran no test: failing" >&2; exit 1; }; done
+if kill -0 "$pid" 2>/dev/null; then echo "waiting for the fault suite and second-cluster tests (log: $log)"; fi
+wait "$pid"; side=$?
+echo "===== beside the main run: tests/faults (cluster kubelab-faults), tests/cluster/test_any_cluster.py (kubelab-alt) ====="
+cat "$log"
+for rc in $main $side; do [ "$rc" -eq 5 ] && { echo "pytest ran no test: failing" >&2; exit 1; }; done
 [ "$main" -ne 0 ] && exit "$main"
-exit "$fl"
+exit "$side"
