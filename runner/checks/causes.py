@@ -49,10 +49,17 @@ def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
             out.append((f"{reason} in pod {_name(pod)}, container {name}: {waiting.get('message', '')}".rstrip(": "),
                         None))
     probes = {c.get("name"): c.get("readinessProbe") for c in containers(pod)}
+    startups = {c.get("name"): c.get("startupProbe") for c in containers(pod)}
     if not out and not deleting(pod):
         for cs in st.get("containerStatuses") or []:
             probe = probes.get(cs.get("name"))
-            if probe and not cs.get("ready") and "running" in section(cs, "state"):
+            startup = startups.get(cs.get("name"))
+            if startup and cs.get("started") is False and "running" in section(cs, "state"):
+                # readiness is not probed before the startup probe passes: that one is what holds it back
+                out.append((f"pod {_name(pod)} is running but has not started: container {cs.get('name')} has not "
+                            f"passed its startup probe ({_probe(startup)}; {cs.get('restartCount', 0)} restarts)",
+                            cs.get("name")))
+            elif probe and not cs.get("ready") and "running" in section(cs, "state"):
                 out.append((f"pod {_name(pod)} is running but not ready: container {cs.get('name')} fails its "
                             f"readiness probe ({_probe(probe)})", None))
     for c in conditions(pod):
