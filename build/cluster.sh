@@ -7,6 +7,11 @@ NAME=${KUBELAB_CLUSTER:-kubelab}
 CONFIG_DIR=$REPO_DIR/manifests/cluster
 KIND_CONFIG=${KUBELAB_KIND_CONFIG:-$CONFIG_DIR/kind.yaml}
 if [ "$NAME" = kubelab ]; then KUBECONFIG_OUT=$CACHE/kubeconfig; else KUBECONFIG_OUT=$CACHE/kubeconfig-$NAME; fi
+# kind create/delete merge into $KUBECONFIG and switch its current context: never into a file other runs read
+# (make test exports the shared cluster's; the fault suite's cluster once became its current context, and the
+# delete then left it with none). The default cluster merges into ~/.kube/config, as kind does for everyone;
+# a second cluster into its own file only.
+if [ "$NAME" = kubelab ]; then export KUBECONFIG=$HOME/.kube/config; else export KUBECONFIG=$KUBECONFIG_OUT; fi
 
 kind_bin() {
   if from_bundle; then echo "$BUNDLE_DIR/bin/kind"; return; fi

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from kubernetes import client
 from test_health import kube_proxy_pods  # same directory (rootdir-relative import)
 
-from runner.cluster.client import connect
+from runner.cluster.client import Kube, connect
 from runner.cluster.health import check
 from runner.cluster.probes import pod_exec
 
@@ -25,13 +26,26 @@ def worker(core: client.CoreV1Api) -> str:
     return sorted(nodes)[0] if nodes else core.list_node().items[0].metadata.name
 
 
+def keep_flushing(kube: Kube, pod: str, stop: threading.Event) -> None:
+    """Empty the map again every 2 s until `up` deletes this kube-proxy pod (the exec then fails): the other
+    runs of a busy cluster make kube-proxy sync, which refilled the map once before `up` could see it broken."""
+    while not stop.wait(2.0):
+        try:
+            pod_exec(kube, "kube-system", pod, ["nft", "flush", "map", "ip", "kube-proxy", "service-ips"])
+        except Exception:  # noqa: BLE001 - the pod is gone: `up` restarted kube-proxy
+            return
+
+
 def test_status_names_the_broken_node_and_make_cluster_repairs_it(core: client.CoreV1Api) -> None:
     kube = connect()
     node = worker(core)
     before = {n.metadata.name: n.metadata.creation_timestamp for n in core.list_node().items}
-    out = pod_exec(kube, "kube-system", kube_proxy_pods(core)[node],
-                   ["nft", "flush", "map", "ip", "kube-proxy", "service-ips"])
+    proxy = kube_proxy_pods(core)[node]
+    out = pod_exec(kube, "kube-system", proxy, ["nft", "flush", "map", "ip", "kube-proxy", "service-ips"])
     assert out.exit_code == 0, out.stderr
+    stop = threading.Event()
+    flusher = threading.Thread(target=keep_flushing, args=(kube, proxy, stop), daemon=True)
+    flusher.start()
     try:
         t0 = time.monotonic()
         st = subprocess.run([sys.executable, "-m", "runner", "--plain", "cluster", "status"], cwd=ROOT,
@@ -42,7 +56,11 @@ def test_status_names_the_broken_node_and_make_cluster_repairs_it(core: client.C
         assert st.returncode != 0, text
         assert f"node {node}: Service routing broken" in text and "make cluster" in text, text
     finally:
-        up = subprocess.run(["bash", "build/cluster.sh", "up"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        try:
+            up = subprocess.run(["bash", "build/cluster.sh", "up"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        finally:
+            stop.set()
+            flusher.join(30)
     log = up.stdout + up.stderr
     assert up.returncode == 0, log[-3000:]
     assert "Service routing repaired" in log and "creating cluster" not in log, log[-3000:]
