@@ -64,8 +64,8 @@ test-faults: setup
 	$(call pytest,tests/faults -v -m faults)
 
 # Three learners verify every lab at once with their own kubeconfigs (issue 7's acceptance item). Not yet in
-# `make test`: its run on a quiet machine (2026-11-26, final CI) failed; its causes are fixed (docs/workshop.md)
-# but a whole run has not passed since. 42 min on the loaded dev machine, 20 min on the quiet CI one.
+# `make test`: whole runs pass 45 of 48 learner x lab verifies (docs/workshop.md: runc's cgroup v1 freezer, one
+# request timeout); 30-42 min on the dev machine, 20 min on the quiet CI one.
 test-workshop: setup cluster
 	$(call pytest,tests/cluster/test_workshop_verify.py -v -m workshop_all)
 
