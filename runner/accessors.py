@@ -4,7 +4,7 @@ A missing, null or wrongly typed section reads as empty, so callers need no `(o.
 Each accessor returns the object's own dict or list when there is one (changes go to the object), else a new empty one.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 Obj = Mapping[str, Any]
@@ -96,3 +96,14 @@ def event_time(event: Obj | None) -> str:
 def state(container_status: Obj | None, which: str) -> dict[str, Any]:
     """A container status's state.<which> ("waiting", "running", "terminated"), {} when in another state."""
     return section(section(container_status, "state"), which)
+
+
+def mappings(value: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping inside a parsed manifest (itself included), depth first: where a field may sit anywhere."""
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from mappings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from mappings(v)

@@ -3,20 +3,10 @@
 Pure: from the validated lab and its parsed manifests to the words it needs but does not declare."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
+from runner import accessors as k8s
 from runner.schema import Lab
-
-
-def _dicts(obj: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(obj, dict):
-        yield obj
-        for v in obj.values():
-            yield from _dicts(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _dicts(v)
 
 
 def _claims_default_class(obj: dict[str, Any]) -> bool:
@@ -33,14 +23,14 @@ def needed(lab: Lab, objects: list[Any]) -> dict[str, str]:
     """requirement word -> what in the lab needs it (first found)."""
     out: dict[str, str] = {}
     data = lab.model_dump(by_alias=True, exclude_none=True)
-    for d in _dicts(data):
+    for d in k8s.mappings(data):
         http = d.get("http")
         if isinstance(http, dict) and http.get("from") == "host" and http.get("tls"):
             out.setdefault("host-ports", f"the certificate check on {http.get('url')} is read from this machine")
     if "traefik.kubelab-system" in str(data):
         out.setdefault("shared-traefik", "a command or check calls traefik.kubelab-system")
     for obj in objects:
-        for d in _dicts(obj):
+        for d in k8s.mappings(obj):
             spec: dict[str, Any] = d["spec"] if isinstance(d.get("spec"), dict) else {}
             kind = d.get("kind")
             if spec.get("ingressClassName") == "traefik" or spec.get("gatewayClassName") == "traefik":

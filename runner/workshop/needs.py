@@ -11,10 +11,11 @@ under the PodSecurity `baseline` level) is a blocker, named with its reason.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner import accessors as k8s
 from runner import manifest_files
 from runner.loader import LoadedLab
 from runner.placeholders import substitute
@@ -53,19 +54,9 @@ def _docs(loaded: LoadedLab, spec: Any) -> list[dict[str, Any]]:
         return []
 
 
-def _walk(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        yield value
-        for v in value.values():
-            yield from _walk(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v)
-
-
 def node_access(doc: dict[str, Any]) -> str | None:
     """What in a pod-bearing object the PodSecurity `baseline` level refuses (learner namespaces enforce it)."""
-    for d in _walk(doc.get("spec")):
+    for d in k8s.mappings(doc.get("spec")):
         if "hostPath" in d and isinstance(d["hostPath"], dict) and doc.get("kind") != "PersistentVolume":
             return f"a hostPath volume ({d['hostPath'].get('path')})"
         for key in ("hostNetwork", "hostPID", "hostIPC", "privileged"):
@@ -106,7 +97,7 @@ def lab_needs(loaded: LoadedLab, cluster_scoped: Scope) -> LabNeeds:
                     needs.skipped.append(f"step {s.id} cleanup: {d['kind']}/{d['metadata']['name']} ({why})")
     data = lab.model_dump(by_alias=True, exclude_none=True)
     reads: dict[tuple[str, str], None] = {}
-    for d in _walk(data):
+    for d in k8s.mappings(data):
         t = d.get("target")
         if isinstance(t, dict) and isinstance(t.get("kind"), str):
             key = (t.get("apiVersion", "v1"), t["kind"])
