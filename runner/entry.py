@@ -38,3 +38,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nkubelab: interrupted", file=sys.stderr)
         sys.exit(130)
+    finally:
+        # The command is done. Python's exit resets a Python SIGINT handler to the default, so a Ctrl-C there
+        # would kill the process and lose the exit status the command chose.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -40,6 +40,26 @@ def test_ctrl_c_while_the_command_is_still_loading_exits_quietly(tmp_path):
     assert interrupted >= 1
 
 
+# Python's exit tears modules down; this object's finalizer marks the moment and holds it open.
+LATE_CHILD = ("import os, sys, time; import runner.entry as e\n"
+              "class Late:\n    def __del__(self): os.write(1, b'<exiting>'); time.sleep(1)\n"
+              "sys.modules['late'] = Late(); sys.argv = ['kubelab', '--plain', 'list']; e.main()")
+
+
+def test_ctrl_c_while_python_exits_after_the_command_keeps_its_exit_status(tmp_path):
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")}
+    p = subprocess.Popen([sys.executable, "-c", LATE_CHILD], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = b""
+    while not out.endswith(b"<exiting>"):
+        chunk = p.stdout.read(1)
+        assert chunk, (out, p.stderr.read())
+        out += chunk
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and b"pod" in out, (p.returncode, err)
+
+
 @pytest.mark.parametrize("args, option", [
     (["check", "pod", "--wait", "inf"], "--wait"), (["check", "pod", "--wait", "1e300"], "--wait"),
     (["check", "pod", "--wait", "nan"], "--wait"), (["check", "pod", "--wait", "-1"], "--wait"),
