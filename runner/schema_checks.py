@@ -42,6 +42,8 @@ class Expr(Strict):
     expr: str
     equals: Any = None
     has_equals: bool = False
+    # what a failure means, in a learner's words: the summary says this, the details keep the expression
+    says: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -23,13 +23,20 @@ def eval_expr(e: Expr, obj: dict[str, Any]) -> tuple[bool, str]:
     return bool(value), f"{e.expr}: expected true, got {value!r}"
 
 
-def object_problems(spec_fields: dict[str, Any] | None, exprs: list[Expr], obj: dict[str, Any]) -> list[str]:
-    lines = [m.line() for m in mismatches(spec_fields, obj)] if spec_fields else []
+def problems_said(spec_fields: dict[str, Any] | None, exprs: list[Expr],
+                  obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """(what the summary says, what the details say) per problem: an expression's `says` words, else
+    the expression itself; the details always keep the expression and its value."""
+    lines = [(m.line(), m.line()) for m in mismatches(spec_fields, obj)] if spec_fields else []
     for e in exprs:
         ok, why = eval_expr(e, obj)
         if not ok:
-            lines.append(why)
+            lines.append((e.says or why, f"{e.says} ({why})" if e.says else why))
     return lines
+
+
+def object_problems(spec_fields: dict[str, Any] | None, exprs: list[Expr], obj: dict[str, Any]) -> list[str]:
+    return [detail for _, detail in problems_said(spec_fields, exprs, obj)]
 
 
 def evaluate(spec: MatchSpec, objects: list[dict[str, Any]]) -> Result:
@@ -47,7 +54,7 @@ def evaluate(spec: MatchSpec, objects: list[dict[str, Any]]) -> Result:
             if spec.fields:
                 details += [f"  {line}" for line in unified_diff(spec.fields, obj, name_of(obj))]
     if bad:
-        first = object_problems(spec.fields, spec.expr, bad[0])[0]
+        first = problems_said(spec.fields, spec.expr, bad[0])[0][0]
         more = f" (and {len(bad) - 1} more objects)" if len(bad) > 1 else ""
         return Result.failed(f"{spec.target.kind}/{name_of(bad[0])}: {first}{more}", details, refs(bad))
     return Result.passed(f"{what}: matches ({len(objects)} object{'s' if len(objects) != 1 else ''})", refs(objects))

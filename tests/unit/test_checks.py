@@ -43,6 +43,16 @@ def test_match_expression_failure_and_missing_object():
     assert "invalid" in match.evaluate(bad, [DEP]).summary
 
 
+def test_match_expression_says_in_words_and_keeps_the_expression_in_details():
+    e = {"expr": "status.readyReplicas == `5`", "says": "fewer than 5 pods are ready"}
+    r = match.evaluate(spec({"match": {"target": T, "expr": [e]}}), [DEP])
+    assert not r.ok
+    assert r.summary.endswith(": fewer than 5 pods are ready") and "readyReplicas" not in r.summary
+    assert any("fewer than 5 pods are ready" in d and "status.readyReplicas == `5`" in d for d in r.details)
+    eq = {"expr": "spec.replicas", "equals": 3, "says": "not 3 replicas"}
+    assert match.evaluate(spec({"match": {"target": T, "expr": [eq]}}), [DEP]).ok
+
+
 def test_match_selector_requires_every_object():
     s = spec({"match": {"target": {"kind": "Pod", "selector": "app=web"}, "fields": {"status": {"phase": "Running"}}}})
     assert match.evaluate(s, [pod("a"), pod("b")]).ok
