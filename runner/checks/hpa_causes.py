@@ -1,15 +1,17 @@
 """Why a HorizontalPodAutoscaler (autoscaling/v2) does not do what a check waits for, in a learner's
-words (pure): it cannot reach its target or read its metric (a condition is False), it holds the
-replicas for its scale-down stabilization window, or the metric is simply where it is (load still
-running, or none yet). The cluster edge (runner/cluster/explain.py) passes the object."""
+words (pure): it cannot reach its target or read its metric (a condition is False), its reading
+still holds a load that stopped moments ago (metrics lag), it holds the replicas for its scale-down
+stabilization window, or the metric is simply where it is (load still running, or none yet).
+The cluster edge (runner/cluster/explain.py) passes the object and the namespace's last pod stop."""
 from __future__ import annotations
 
 from typing import Any
 
+from runner import accessors as k8s
 from runner.accessors import name as obj_name
 from runner.accessors import spec as spec_of
 from runner.accessors import status
-from runner.checks.hpa_state import conditions, scale_down_window, utilizations
+from runner.checks.hpa_state import STOP_LAG, above_target, conditions, scale_down_window, utilizations
 
 
 def utilization_text(hpa: dict[str, Any]) -> list[str]:
@@ -24,8 +26,11 @@ def utilization_text(hpa: dict[str, Any]) -> list[str]:
     return out
 
 
-def hpa_causes(hpa: dict[str, Any]) -> list[str]:
-    """The reasons, most specific first; a condition that is False says all (nothing else is added)."""
+def hpa_causes(hpa: dict[str, Any], stopped: tuple[str, float] | None = None) -> list[str]:
+    """The reasons, most specific first; a condition that is False says all (nothing else is added).
+
+    stopped: (pod, seconds ago) of the namespace's newest pod stop (hpa_state.last_stop), to tell a
+    reading that still holds a stopped load from a load that is still there."""
     name = obj_name(hpa)
     what = f"HorizontalPodAutoscaler {name}"
     conds = conditions(hpa)
@@ -40,14 +45,22 @@ def hpa_causes(hpa: dict[str, Any]) -> list[str]:
     out = []
     able = conds.get("AbleToScale") or {}
     usages = utilizations(hpa)
+    usage = utilization_text(hpa)
     low = bool(usages) and all(now is not None and target is not None and now < target for _, now, target in usages)
+    if stopped is not None and 0 <= stopped[1] < STOP_LAG and above_target(hpa):
+        out.append(f"{what} still reads {', '.join(usage)}, from before pod {stopped[0]} stopped "
+                   f"{stopped[1]:.0f} s ago: metrics-server measures each pod's CPU over its last scrape interval "
+                   f"(15 s) and the HPA reads it every 15 s, so a stopped load shows for up to about a minute")
     # the controller says ScaleDownStabilized at the minimum too: it only explains replicas above it, unneeded by load
     if able.get("reason") == "ScaleDownStabilized" and low and \
             int(st.get("currentReplicas") or 0) > int(spec.get("minReplicas") or 1):
-        out.append(f"{what} keeps {st.get('currentReplicas', '?')} replicas during its scale-down stabilization "
-                   f"window (behavior.scaleDown.stabilizationWindowSeconds: {scale_down_window(hpa)}): "
-                   f"{able.get('message', '')}".rstrip(": "))
-    usage = utilization_text(hpa)
+        window = scale_down_window(hpa)
+        unset = "" if k8s.dig(spec, "behavior", "scaleDown").get("stabilizationWindowSeconds") is not None else \
+            ", the default: behavior.scaleDown sets none"
+        out.append(f"{what} keeps {st.get('currentReplicas', '?')} replicas for its scale-down stabilization "
+                   f"window (behavior.scaleDown.stabilizationWindowSeconds: {window}){unset}: {', '.join(usage)}, "
+                   f"but it scales down only to the highest recommendation of the last {window} s "
+                   f"(AbleToScale: ScaleDownStabilized)")
     if usage:
         limited = conds.get("ScalingLimited") or {}
         extra = f"; {limited.get('reason')}: {limited.get('message')}" if limited.get("status") == "True" else ""

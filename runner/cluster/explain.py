@@ -5,11 +5,12 @@ Never raises: an explanation must not hide the failure it explains.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from runner import accessors as k8s
-from runner.checks import causes, hpa_causes, probe_kill
+from runner.checks import causes, hpa_causes, hpa_state, probe_kill
 from runner.checks.base import Result
 from runner.cluster.client import Kube, call
 from runner.cluster.diagnose import diagnose
@@ -95,6 +96,15 @@ def _pod_events(kube: Kube, ns: str, pod: str) -> list[dict[str, Any]]:
         return []
 
 
+def _last_stop(kube: Kube, ns: str) -> tuple[str, float] | None:
+    """(pod, seconds ago) of the namespace's newest pod stop: an HPA's reading may still hold its load."""
+    try:
+        stop = hpa_state.last_stop(_list(kube, "v1", "Event", ns))
+    except Exception:  # noqa: BLE001 - without events the HPA's reading is still explained
+        return None
+    return (stop[0], time.time() - stop[1]) if stop else None
+
+
 def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -> tuple[list[str], list[tuple[str, str]]]:
     """(causes, extra objects for the diagnostics) of a failed check."""
     found: list[str] = []
@@ -116,7 +126,8 @@ def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -
                          or f"{t.kind} {what} does not exist in {t.namespace or ns}")
             continue
         if t.kind == "HorizontalPodAutoscaler":
-            found += [w for o in objs[:3] for w in hpa_causes.hpa_causes(o)]
+            stopped = _last_stop(kube, t.namespace or ns)
+            found += [w for o in objs[:3] for w in hpa_causes.hpa_causes(o, stopped)]
         elif t.kind == "Service":
             services += [o["metadata"]["name"] for o in objs]
         elif t.kind == "EndpointSlice":

@@ -51,11 +51,13 @@ class Waiting(Observing):
             tick = min(tick, t)
         watchers: list[tuple[Informer, Callable[[Any], None]]] = [(i, listen) for i in infs]
         pods: Informer | None = None
+        events: Informer | None = None
         if quiet is not None:      # the namespace's pods and events count only when they make progress
             for kind in ("Pod", "Event"):
                 inf = self.informers.get("v1", kind, self.namespace)
                 watchers.append((inf, activity.listener(kind, inf.objects(), listen)))
             pods = self.informers.get("v1", "Pod", self.namespace)
+            events = self.informers.get("v1", "Event", self.namespace)
             tick = min(tick, quiet)
         for i, fn in watchers:
             i.add_listener(fn)
@@ -74,7 +76,10 @@ class Waiting(Observing):
                 calm = q is not None and now - last_change[0] >= q
                 # an HPA acts on its own period (runner/checks/hpa_state.py): silence between syncs is not the end
                 hpas = hpa_state.targets(checks) if calm else []
-                busy = any(hpa_state.pending(o) for t in hpas for o in self.informer(t).objects()) or bool(
+                # ... nor is a reading that still holds a load stopped moments ago (metrics lag)
+                stop = hpa_state.last_stop(events.objects()) if hpas and events is not None else None
+                busy = any(hpa_state.pending(o) or hpa_state.lagging(o, stop, time.time())
+                           for t in hpas for o in self.informer(t).objects()) or bool(
                     hpas and pods is not None and hpa_state.warming(pods.objects(), time.time()))
                 # a pod still being created, pulled, started or deleted: a busy node is slow, not done
                 busy = busy or (calm and pods is not None and activity.any_starting(pods.objects(), time.time()))

@@ -38,8 +38,10 @@ def test_stabilization_window_holds_the_replicas_default_window():
     h = hpa([("AbleToScale", "True", "ScaleDownStabilized", msg),
              ("ScalingActive", "True", "ValidMetricFound", "ok")], current=2, replicas=(4, 4))
     why = hpa_causes.hpa_causes(h)
-    assert why[0] == ("HorizontalPodAutoscaler web keeps 4 replicas during its scale-down stabilization window "
-                      f"(behavior.scaleDown.stabilizationWindowSeconds: 300): {msg}")
+    assert why[0] == ("HorizontalPodAutoscaler web keeps 4 replicas for its scale-down stabilization window "
+                      "(behavior.scaleDown.stabilizationWindowSeconds: 300), the default: behavior.scaleDown sets none: "
+                      "cpu 2% of the request, below the target 50%, but it scales down only to the highest "
+                      "recommendation of the last 300 s (AbleToScale: ScaleDownStabilized)")
     assert why[1] == ("HorizontalPodAutoscaler web: cpu 2% of the request, below the target 50%; "
                       "4 replicas, desired 4 (min 1, max 4)")
 
@@ -107,3 +109,69 @@ def test_warming_while_a_pod_turned_ready_recently():
     assert hpa_state.warming([pod("2026-11-26T09:50:00Z"), pod("2026-11-26T09:59:30Z")], now)
     assert not hpa_state.warming([pod("2026-11-26T09:50:00Z"), {"status": {}}], now)
     assert not hpa_state.warming([pod("not a time")], now)
+
+
+HELD = "recent recommendations were higher than current one, applying the highest recent recommendation"
+OK = ("ScalingActive", "True", "ValidMetricFound", "ok")
+
+
+def test_window_set_under_scale_up_only_is_the_default_one():
+    # what the API server stores for behavior.scaleUp.stabilizationWindowSeconds: 30 alone (scale-up-window.yaml)
+    behavior = {"scaleDown": {"policies": [{"periodSeconds": 15, "type": "Percent", "value": 100}], "selectPolicy": "Max"},
+                "scaleUp": {"stabilizationWindowSeconds": 30, "selectPolicy": "Max"}}
+    h = hpa([("AbleToScale", "True", "ScaleDownStabilized", HELD), OK], current=10, behavior=behavior, replicas=(4, 4))
+    assert "window (behavior.scaleDown.stabilizationWindowSeconds: 300), the default" in hpa_causes.hpa_causes(h)[0]
+    mine = hpa([("AbleToScale", "True", "ScaleDownStabilized", HELD), OK], current=10,
+               behavior={"scaleDown": {"stabilizationWindowSeconds": 120}}, replicas=(3, 3))
+    assert hpa_causes.hpa_causes(mine)[0] == (
+        "HorizontalPodAutoscaler web keeps 3 replicas for its scale-down stabilization window "
+        "(behavior.scaleDown.stabilizationWindowSeconds: 120): cpu 10% of the request, below the target 50%, "
+        "but it scales down only to the highest recommendation of the last 120 s (AbleToScale: ScaleDownStabilized)")
+
+
+def event(reason, kind, name, message="", **stamps):
+    return {"reason": reason, "message": message, "involvedObject": {"kind": kind, "name": name}, **stamps}
+
+
+def test_last_stop_is_the_newest_pod_stop_of_the_events():
+    events = [event("Killing", "Pod", "web-old", "Stopping container web", lastTimestamp="2026-11-26T15:20:00Z"),
+              event("SuccessfulDelete", "ReplicaSet", "load-7c", "Deleted pod: load-7c-77b7x",
+                    lastTimestamp="2026-11-26T15:28:32Z"),
+              event("Killing", "Pod", "load-7c-77b7x", "Stopping container load", eventTime="2026-11-26T15:28:33.250000Z"),
+              event("Started", "Pod", "web-new", lastTimestamp="2026-11-26T15:29:00Z"),
+              event("Killing", "Pod", "no-time")]
+    assert hpa_state.last_stop(events) == ("load-7c-77b7x", hpa_state._seconds("2026-11-26T15:28:33.25Z"))
+    deleted = [event("SuccessfulDelete", "ReplicaSet", "load-7c", "Deleted pod: load-7c-77b7x",
+                     metadata={"creationTimestamp": "2026-11-26T15:28:32Z"})]
+    assert hpa_state.last_stop(deleted) == ("load-7c-77b7x", hpa_state._seconds("2026-11-26T15:28:32Z"))
+    assert hpa_state.last_stop([event("Killing", "Pod", "x", lastTimestamp="not a time")]) is None
+    assert hpa_state.last_stop([]) is None
+
+
+def test_lagging_while_a_stopped_load_may_still_be_in_the_reading():
+    stop = ("load-7c-77b7x", hpa_state._seconds("2026-11-26T15:28:33Z"))
+    high = hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), OK], current=230, replicas=(4, 4))
+    low = hpa([("AbleToScale", "True", "ScaleDownStabilized", HELD), OK], current=10, replicas=(4, 4))
+    at = stop[1]
+    assert not hpa_state.pending(high)                      # at the maximum, above the target: nothing to do...
+    assert hpa_state.lagging(high, stop, at + 20)            # ... unless the load stopped 20 s ago
+    assert not hpa_state.lagging(high, stop, at + hpa_state.STOP_LAG + 1)
+    assert not hpa_state.lagging(high, None, at + 20)
+    assert not hpa_state.lagging(low, stop, at + 20)         # the reading shows the stop already
+    assert not hpa_state.lagging(hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), OK], current=54), stop, at + 5)
+
+
+def test_a_reading_from_before_the_load_stopped_says_so_first():
+    high = hpa([("AbleToScale", "True", "ScaleUpStabilized", "x"), OK,
+                ("ScalingLimited", "True", "TooManyReplicas", "the desired replica count is more than the maximum replica count")],
+               current=125, replicas=(4, 4))
+    why = hpa_causes.hpa_causes(high, ("load-7c-77b7x", 31.6))
+    assert why[0] == ("HorizontalPodAutoscaler web still reads cpu 125% of the request, above the target 50%, from before "
+                      "pod load-7c-77b7x stopped 32 s ago: metrics-server measures each pod's CPU over its last scrape "
+                      "interval (15 s) and the HPA reads it every 15 s, so a stopped load shows for up to about a minute")
+    assert why[1].startswith("HorizontalPodAutoscaler web: cpu 125% of the request, above the target 50%; 4 replicas")
+    # long ago, or with the reading low already: the stop explains nothing
+    assert "stopped" not in hpa_causes.hpa_causes(high, ("load-7c-77b7x", hpa_state.STOP_LAG + 5))[0]
+    low = hpa([("AbleToScale", "True", "ScaleDownStabilized", HELD), OK], current=10, replicas=(4, 4))
+    assert hpa_causes.hpa_causes(low, ("load-7c-77b7x", 50.0))[0].startswith(
+        "HorizontalPodAutoscaler web keeps 4 replicas for its scale-down stabilization window")
