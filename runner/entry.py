@@ -6,6 +6,7 @@ left to Python's own start-up is as small as it can be.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -35,10 +36,34 @@ def main() -> None:
         signal.signal(signal.SIGINT, _previous)
     try:
         cli_main()
+        code = 0
     except KeyboardInterrupt:
         print("\nkubelab: interrupted", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        # The command is done. Python's exit resets a Python SIGINT handler to the default, so a Ctrl-C there
-        # would kill the process and lose the exit status the command chose.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = 130
+    except SystemExit as e:
+        code = _exit_code(e.code)
+    _end(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _end(code: int) -> None:
+    """End the command here, not through Python's interpreter teardown: daemon threads (watches, probes) may
+    still be inside TLS or websocket code, and the teardown then aborted the process (exit -6 after a saved
+    Ctrl-C, CI); the teardown also resets the SIGINT handler to the default, so a late Ctrl-C killed the
+    process (-2) and lost the exit status the command chose."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe (`kubelab list | head`): nothing more to say
+            pass
+    os._exit(code)

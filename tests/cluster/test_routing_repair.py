@@ -66,4 +66,8 @@ def test_status_names_the_broken_node_and_make_cluster_repairs_it(core: client.C
     assert "Service routing repaired" in log and "creating cluster" not in log, log[-3000:]
     # the same nodes: repaired in place, nobody's namespaces lost
     assert {n.metadata.name: n.metadata.creation_timestamp for n in core.list_node().items} == before
-    assert check(kube).ok
+    # then every node's probes pass; right after the restart one DNS lookup once came back empty (CI, load ~50)
+    deadline = time.monotonic() + 60
+    while not (report := check(kube)).ok and time.monotonic() < deadline:
+        time.sleep(5)
+    assert report.ok, report.problems

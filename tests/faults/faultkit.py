@@ -93,6 +93,8 @@ class Outage:
     cluster: FaultCluster
     seconds: float = 25.0
     down_for: float = 0.0              # measured: first failed /readyz to the first good one again
+    down_at: float = 0.0               # time.monotonic() of both
+    up_at: float = 0.0
     error: BaseException | None = None
     _thread: threading.Thread | None = None
 
@@ -105,11 +107,12 @@ class Outage:
         try:
             self.cluster.move_manifest("kube-apiserver", away=True)
             self.cluster.wait("API server down", lambda: not self.cluster.api_up(), 60, 0.5)
-            t0 = time.monotonic()
+            t0 = self.down_at = time.monotonic()
             time.sleep(self.seconds)
             self.cluster.move_manifest("kube-apiserver", away=False)
             self.cluster.wait("API server back", self.cluster.api_up, 180, 0.5)
-            self.down_for = time.monotonic() - t0
+            self.up_at = time.monotonic()
+            self.down_for = self.up_at - t0
         except BaseException as e:  # noqa: BLE001 - reported by join()
             self.error = e
             self.cluster.restore_manifests()

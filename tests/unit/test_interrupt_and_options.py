@@ -40,10 +40,10 @@ def test_ctrl_c_while_the_command_is_still_loading_exits_quietly(tmp_path):
     assert interrupted >= 1
 
 
-# Python's exit tears modules down; this object's finalizer marks the moment and holds it open.
-LATE_CHILD = ("import os, sys, time; import runner.entry as e\n"
-              "class Late:\n    def __del__(self): os.write(1, b'<exiting>'); time.sleep(1)\n"
-              "sys.modules['late'] = Late(); sys.argv = ['kubelab', '--plain', 'list']; e.main()")
+# The command is done and the process is ending: this exit function marks the moment and holds it open.
+LATE_CHILD = ("import atexit, os, sys, time; import runner.entry as e\n"
+              "atexit.register(lambda: (os.write(1, b'<exiting>'), time.sleep(1)))\n"
+              "sys.argv = ['kubelab', '--plain', 'list']; e.main()")
 
 
 def test_ctrl_c_while_python_exits_after_the_command_keeps_its_exit_status(tmp_path):
