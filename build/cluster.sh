@@ -82,11 +82,15 @@ render_config() {
   local out=$CACHE/kind-config-$NAME.yaml
   cat "$KIND_CONFIG" >"$out"
   if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
-    say "host is on cgroup v1: kubelet gets failCgroupV1: false"
+    say "host is on cgroup v1: kubelet gets failCgroupV1: false, kubelet and runc the cgroupfs driver"
     cat "$CONFIG_DIR/cgroup-v1.yaml" >>"$out"
   fi
   echo "$out"
 }
+
+# made_from: the key (hash) of the kind config the running cluster was created from; `up` recreates a cluster
+# whose config changed since (e.g. the cgroup driver), or that predates the key.
+made_from() { docker exec "$NAME-control-plane" cat /kind/kubelab-config-key 2>/dev/null || true; }
 
 KC="kubectl --kubeconfig /etc/kubernetes/admin.conf"
 kc() { docker exec "$NAME-control-plane" $KC "$@"; }
@@ -206,20 +210,23 @@ start_stopped() {
 up() {
   bash "$BUILD_DIR/docker.sh"
   KIND=$(kind_bin) || exit 1
-  local bad="" loading=""
+  local bad="" loading="" cfg key s0
+  cfg=$(render_config); key=$(sha256sum <"$cfg" | cut -c1-16)
   start_stopped
-  if healthy && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
+  if healthy && [ "$(made_from)" = "$key" ] && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
     say "reusing healthy cluster $NAME"
   else
     if "$KIND" get clusters 2>/dev/null | grep -x "$NAME" >/dev/null; then
-      say "cluster $NAME exists but is not healthy: recreating"
+      if [ "$(made_from)" = "$key" ]; then say "cluster $NAME exists but is not healthy: recreating"
+      else say "cluster $NAME was made from an older kind config (manifests/cluster changed): recreating it; its namespaces are lost"; fi
       delete_cluster
     fi
     node_image
-    local cfg s0; cfg=$(render_config); s0=$(date +%s)
+    s0=$(date +%s)
     say "creating cluster $NAME (log: $LOGS/kind.log)"
     "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain >"$LOGS/kind.log" 2>&1 ||
       { tail -n 30 "$LOGS/kind.log" >&2; die "kind create failed; full log: $LOGS/kind.log; node logs: kind export logs --name $NAME"; }
+    docker exec "$NAME-control-plane" sh -c "echo $key >/kind/kubelab-config-key"
     # containerd already runs on every node: the images load while the cluster settles.
     load_images & loading=$!
     say "waiting for nodes, CoreDNS and Service routing"
