@@ -66,7 +66,7 @@ def test_status_names_the_broken_node_and_make_cluster_repairs_it(core: client.C
     assert "Service routing repaired" in log and "creating cluster" not in log, log[-3000:]
     # the same nodes: repaired in place, nobody's namespaces lost
     assert {n.metadata.name: n.metadata.creation_timestamp for n in core.list_node().items} == before
-    # then every node's probes pass; right after the restart one DNS lookup once came back empty (CI, load ~50)
+    # then every node's probes pass; right after the restart one DNS lookup once came back empty (a clean-clone run, load ~50)
     deadline = time.monotonic() + 60
     while not (report := check(kube)).ok and time.monotonic() < deadline:
         time.sleep(5)

@@ -61,7 +61,7 @@ def test_check_passing_after_apply_by_itself_is_caught(kube: Kube) -> None:
                                 "solve": [{"apply": {"manifest": deployment("late", 1)}}]}])
     # A ceiling above the pod's start-up time on a busy machine: what is tested is that the phase does not
     # end early while the pod starts (events are quiet then), not how fast this machine starts pods. 30 s was
-    # too short once (CI at load ~50: the pod ran ~45 s after the apply); the phase ends when the check passes.
+    # too short once (a clean-clone run at load ~50: the pod ran ~45 s after the apply); the phase ends when the check passes.
     report = verify_lab(kube, loaded, LEARNER, window=120)
     assert not report.ok, "verify passed a check that passes without the solve"
     (step,) = report.steps
