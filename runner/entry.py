@@ -57,8 +57,8 @@ def _exit_code(code: object) -> int:
 def _end(code: int) -> None:
     """End the command here, not through Python's interpreter teardown: daemon threads (watches, probes) may
     still be inside TLS or websocket code, and the teardown then aborted the process (exit -6 after a saved
-    Ctrl-C, in the fault suite); the teardown also resets the SIGINT handler to the default, so a late Ctrl-C killed the
-    process (-2) and lost the exit status the command chose."""
+    Ctrl-C, in the fault suite); the teardown also resets the SIGINT handler to the default, so a late Ctrl-C
+    killed the process (-2) and lost the exit status the command chose."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
