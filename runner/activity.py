@@ -66,6 +66,9 @@ def pod_starting(pod: dict[str, Any], now: float) -> bool:
         return True
     if pod_is_ready(pod) or any(c.get("restartCount") for c in containers):
         return False     # ready, or not ready after a restart (a crash loop between its back-offs)
+    if any(k8s.state(c, "waiting") for c in containers) or len(status.get("containerStatuses") or []) < len(
+            k8s.containers(pod)):
+        return True      # one container runs, another is still being created (a loaded node: long after)
     started = [_epoch(k8s.state(c, "running").get("startedAt")) for c in containers]
     return any(s is not None and now - s < STARTING for s in started)
 

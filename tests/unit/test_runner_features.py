@@ -339,3 +339,9 @@ def test_a_pod_on_its_way_is_not_quiet_but_a_stuck_one_is():
     assert not pod_starting(pod("Running", restarts=2, started=ts(now - 1)), now)   # a crash loop
     assert not pod_starting(pod("Running", ready=True, started=ts(now - 1)), now)
     assert not any_starting([pod("Succeeded")], now)
+    two = pod("Running", started=ts(now - 60))        # one container up for a minute, the other still created
+    two["status"]["containerStatuses"].append({"restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}})
+    assert pod_starting(two, now)
+    unreported = pod("Running", started=ts(now - 60))
+    unreported["spec"] = {"containers": [{"name": "web"}, {"name": "shell"}]}
+    assert pod_starting(unreported, now)
