@@ -1,0 +1,162 @@
+"""Snapshot a lab namespace and bring it back after a case (the plan: tests/cluster/restore_plan.py).
+
+Restoring is proven, not assumed: it is done once every object is back as it was, the workloads count
+the same ready pods as in the snapshot, and the previous step's checks pass again. When that cannot be
+reached in time, restore() raises and the caller runs the remaining cases in fresh namespaces.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from restore_plan import Plan, fresh_copy, plan, reverted
+
+from runner import accessors as k8s
+from runner.checks.invariant import pod_is_ready
+from runner.cluster import objects as kobj
+from runner.cluster.client import Kube, call
+from runner.engine import Session
+from runner.errors import NotFound
+from runner.schema import Step
+
+BASE_KINDS = [("v1", k) for k in ("Pod", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim", "Event",
+                                  "ServiceAccount", "LimitRange", "ResourceQuota")] + [
+    ("apps/v1", k) for k in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ControllerRevision")] + [
+    ("batch/v1", "Job"), ("batch/v1", "CronJob"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("networking.k8s.io/v1", "NetworkPolicy"), ("networking.k8s.io/v1", "Ingress"),
+    ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("v1", "PersistentVolume"), ("storage.k8s.io/v1", "StorageClass")]
+# status counts of a workload: equal to the snapshot's once its pods are back
+COUNTS = ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas",
+          "desiredNumberScheduled", "numberReady", "numberAvailable", "updatedNumberScheduled")
+WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+ROUNDS = 4            # deleting a new owner may take an adopted old object with it: plan again after each round
+GONE_WAIT = 90.0
+SETTLE_WAIT = 240.0
+POLICY_SETTLE = 5.0   # a rollout back to the snapshot's template, pods starting on a busy node
+
+
+class RestoreFailed(RuntimeError):
+    pass
+
+
+def kinds(kube: Kube, extra: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+    """(apiVersion, kind, namespaced) of every kind the cluster has among the base ones and `extra`."""
+    out = []
+    for api_version, kind in dict.fromkeys(BASE_KINDS + extra):
+        try:
+            out.append((api_version, kind, kube.namespaced(api_version, kind)))
+        except ValueError:
+            continue
+    return out
+
+
+def take(kube: Kube, namespace: str, of: list[tuple[str, str, bool]]) -> list[dict[str, Any]]:
+    """Every object of those kinds in the namespace, and the cluster-scoped ones labelled for it."""
+    objs: list[dict[str, Any]] = []
+    for api_version, kind, namespaced in of:
+        res = kube.resource(api_version, kind)
+        got = call(res.get, namespace=namespace) if namespaced else \
+            call(res.get, label_selector=f"{kobj.NS_LABEL}={namespace}")
+        for o in got.to_dict().get("items") or []:
+            objs.append({**o, "apiVersion": api_version, "kind": kind})
+    return objs
+
+
+def _namespaced(of: list[tuple[str, str, bool]], o: dict[str, Any]) -> bool:
+    return any(a == o["apiVersion"] and k == o["kind"] and n for a, k, n in of)
+
+
+def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Plan) -> None:
+    def res(o: dict[str, Any]) -> Any:
+        return kube.resource(o["apiVersion"], o["kind"])
+
+    def ns(o: dict[str, Any]) -> str | None:
+        return namespace if _namespaced(of, o) else None
+
+    gone: list[dict[str, Any]] = list(p.delete)
+    recreate = list(p.recreate)
+    for now, then in p.revert:
+        try:
+            call(res(now).replace, body=reverted(now, then), namespace=ns(now))
+        except NotFound:
+            recreate.append(fresh_copy(then))
+        except Exception:  # noqa: BLE001 - an immutable field: the object comes back as a new one
+            gone.append(now)
+            recreate.append(fresh_copy(then))
+    for o in gone:
+        try:
+            call(res(o).delete, name=k8s.name(o), namespace=ns(o), grace_period_seconds=0,
+                 propagation_policy="Background")
+        except NotFound:
+            pass
+    deadline = time.monotonic() + GONE_WAIT
+    for o in gone:      # the same name may come back: wait until this one is gone
+        while True:
+            try:
+                cur = call(res(o).get, name=k8s.name(o), namespace=ns(o)).to_dict()
+            except NotFound:
+                break
+            if k8s.meta(cur).get("uid") != k8s.meta(o).get("uid"):
+                break
+            if time.monotonic() > deadline:
+                raise RestoreFailed(f"{o['kind']}/{k8s.name(o)} still there {GONE_WAIT:.0f}s after its deletion")
+            time.sleep(0.5)
+    for o in recreate:
+        call(res(o).create, body=o, namespace=ns(o))
+    if any(o["kind"] == "NetworkPolicy" for o in gone + recreate + [n for n, _ in p.revert]):
+        # kube-router programs policy changes on its own time, and no API says when it is done
+        time.sleep(POLICY_SETTLE)
+
+
+def settled(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+    """What still differs from the snapshot in the state controllers bring back (empty: nothing)."""
+    def counts(o: dict[str, Any]) -> dict[str, Any]:
+        return {c: k8s.status(o).get(c) or 0 for c in COUNTS}
+    then = {(o["kind"], k8s.name(o)): o for o in before if o["kind"] in WORKLOADS}
+    ready = {k8s.name(o): pod_is_ready(o) for o in before if o["kind"] == "Pod"}
+    out = []
+    for o in after:
+        if o["kind"] == "Pod" and k8s.deleting(o):
+            out.append(f"pod {k8s.name(o)} is still terminating")
+        elif o["kind"] == "Pod" and ready.get(k8s.name(o)) and not pod_is_ready(o):
+            out.append(f"pod {k8s.name(o)} is not ready again")
+        t = then.get((o["kind"], k8s.name(o)))
+        if t is None:
+            continue
+        if (k8s.status(o).get("observedGeneration") or 0) < (k8s.meta(o).get("generation") or 0):
+            out.append(f"{o['kind']} {k8s.name(o)}: its controller has not seen the last change")
+        elif counts(o) != counts(t):
+            out.append(f"{o['kind']} {k8s.name(o)}: {counts(o)} (snapshot {counts(t)})")
+    return out
+
+
+def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[str, Any]],
+            previous: Step | None) -> str:
+    """Bring the namespace back to `before`; RestoreFailed says what could not be brought back."""
+    did: list[str] = []
+    for _ in range(ROUNDS):
+        p = plan(before, take(sess.kube, sess.namespace, of))
+        if p.empty:
+            break
+        did.append(p.describe())
+        _execute(sess.kube, sess.namespace, of, p)
+    else:
+        left = plan(before, take(sess.kube, sess.namespace, of))
+        if not left.empty:
+            raise RestoreFailed(f"still differs after {ROUNDS} rounds: {left.describe()}")
+    deadline = time.monotonic() + SETTLE_WAIT
+    while diff := settled(before, take(sess.kube, sess.namespace, of)):
+        if time.monotonic() > deadline:
+            raise RestoreFailed(f"not back after {SETTLE_WAIT:.0f}s: {diff[0]}")
+        time.sleep(1.0)
+    if previous is not None:      # the state the step starts from, as its own checks see it
+        sess.begin_step(previous, fresh=False)
+        plain = [c for c in previous.check if c.kind != "invariant"]
+        if plain:
+            rs = sess.wait_many(plain, SETTLE_WAIT, lambda results: all(r.ok for r in results))
+            bad = [f"{c.label()}: {r.summary}" for c, r in zip(plain, rs) if not r.ok]
+            if bad:
+                raise RestoreFailed(f"step {previous.id}'s checks fail after the restore: {bad[0]}")
+    return " | ".join(did) or "nothing to restore"
