@@ -14,7 +14,7 @@ from restore_plan import Plan, fresh_copy, plan, reverted
 from runner import accessors as k8s
 from runner.checks.invariant import pod_is_ready
 from runner.cluster import objects as kobj
-from runner.cluster.client import Kube, call
+from runner.cluster.client import Kube, call, status_of
 from runner.engine import Session
 from runner.errors import NotFound
 from runner.schema import Step
@@ -78,13 +78,23 @@ def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Pla
     gone: list[dict[str, Any]] = list(p.delete)
     recreate = list(p.recreate)
     for now, then in p.revert:
-        try:
-            call(res(now).replace, body=reverted(now, then), namespace=ns(now))
-        except NotFound:
-            recreate.append(fresh_copy(then))
-        except Exception:  # noqa: BLE001 - an immutable field: the object comes back as a new one
-            gone.append(now)
-            recreate.append(fresh_copy(then))
+        for attempt in range(3):
+            try:
+                call(res(now).replace, body=reverted(now, then), namespace=ns(now))
+                break
+            except NotFound:
+                recreate.append(fresh_copy(then))
+                break
+            except Exception as e:  # noqa: BLE001
+                if status_of(e) == 409 and attempt < 2:     # a controller wrote it meanwhile: read it again
+                    now = {**call(res(now).get, name=k8s.name(now), namespace=ns(now)).to_dict(),
+                           "apiVersion": now["apiVersion"], "kind": now["kind"]}
+                    continue
+                if status_of(e) != 422:
+                    raise
+                gone.append(now)                 # an immutable field: the object comes back as a new one
+                recreate.append(fresh_copy(then))
+                break
     for o in gone:
         try:
             call(res(o).delete, name=k8s.name(o), namespace=ns(o), grace_period_seconds=0,

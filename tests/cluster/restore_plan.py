@@ -88,7 +88,10 @@ def plan(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> Plan:
             owner = controller(o)
             if o.get("kind") == "Event" or owner not in surviving or o.get("kind") in HISTORY:
                 p.delete.append(o)
-        elif o.get("kind") != "Event" and desired(o) != desired(then[k]):
+        elif o.get("kind") != "Event" and desired(o) != desired(then[k]) and (
+                o.get("kind") == "Pod" or controller(o) not in surviving):
+            # what a surviving owner controls (a ReplicaSet's replicas) comes back with the owner; a pod's
+            # labels do not (a pod relabelled by hand)
             p.revert.append((o, then[k]))
     for k, o in then.items():
         replaced = k in now and k8s.meta(now[k]).get("uid") == k8s.meta(o).get("uid")

@@ -52,6 +52,11 @@ def test_a_changed_spec_or_label_is_put_back_and_status_is_not_a_change() -> Non
     assert body["spec"] == {"replicas": 3} and body["metadata"]["resourceVersion"] == "1"
 
 
+def test_what_a_surviving_owner_controls_is_left_to_it() -> None:
+    scaled_rs = {**RS, "spec": {"replicas": 5}}    # the Deployment's controller wrote it; it writes it back
+    assert plan([DEPLOY, RS, POD], [DEPLOY, scaled_rs, POD]).empty
+
+
 def test_a_deleted_bare_object_comes_back_without_server_fields_but_a_controlled_pod_does_not() -> None:
     bare = obj("Pod", "fe-prod", "b1", spec={"nodeName": "n", "containers": []}, status={"phase": "Running"})
     p = plan([DEPLOY, RS, POD, bare], [DEPLOY, RS])
