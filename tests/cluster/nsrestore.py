@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from restore_plan import Plan, fresh_copy, plan, reverted
+from restore_plan import Plan, fresh_copy, key, plan, reverted
 
 from runner import accessors as k8s
 from runner.checks.invariant import pod_is_ready
@@ -31,10 +31,10 @@ BASE_KINDS = [("v1", k) for k in ("Pod", "Service", "ConfigMap", "Secret", "Pers
 COUNTS = ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas",
           "desiredNumberScheduled", "numberReady", "numberAvailable", "updatedNumberScheduled")
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
-ROUNDS = 4            # deleting a new owner may take an adopted old object with it: plan again after each round
+ROUNDS = 6            # a new owner is deleted orphaning its dependents, which go in the next round
 GONE_WAIT = 90.0
-SETTLE_WAIT = 240.0
-POLICY_SETTLE = 5.0   # a rollout back to the snapshot's template, pods starting on a busy node
+SETTLE_WAIT = 240.0   # a rollout back to the snapshot's template, pods starting on a busy node
+POLICY_SETTLE = 5.0
 
 
 class RestoreFailed(RuntimeError):
@@ -68,7 +68,8 @@ def _namespaced(of: list[tuple[str, str, bool]], o: dict[str, Any]) -> bool:
     return any(a == o["apiVersion"] and k == o["kind"] and n for a, k, n in of)
 
 
-def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Plan) -> None:
+def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Plan) -> list[dict[str, Any]]:
+    """Carry out the plan; returns the objects created again (they have new uids)."""
     def res(o: dict[str, Any]) -> Any:
         return kube.resource(o["apiVersion"], o["kind"])
 
@@ -97,8 +98,10 @@ def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Pla
                 break
     for o in gone:
         try:
+            # Orphan: an old object the new owner adopted (a bare pod under a new ReplicaSet) stays; the new
+            # owner's other dependents are new objects themselves, deleted in the next round
             call(res(o).delete, name=k8s.name(o), namespace=ns(o), grace_period_seconds=0,
-                 propagation_policy="Background")
+                 propagation_policy="Orphan")
         except NotFound:
             pass
     deadline = time.monotonic() + GONE_WAIT
@@ -113,15 +116,29 @@ def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Pla
             if time.monotonic() > deadline:
                 raise RestoreFailed(f"{o['kind']}/{k8s.name(o)} still there {GONE_WAIT:.0f}s after its deletion")
             time.sleep(0.5)
-    for o in recreate:
-        call(res(o).create, body=o, namespace=ns(o))
+    made = [{**call(res(o).create, body=o, namespace=ns(o)).to_dict(), "apiVersion": o["apiVersion"],
+             "kind": o["kind"]} for o in recreate]
     if any(o["kind"] == "NetworkPolicy" for o in gone + recreate + [n for n, _ in p.revert]):
         # kube-router programs policy changes on its own time, and no API says when it is done
         time.sleep(POLICY_SETTLE)
+    return made
+
+
+def complete(o: dict[str, Any]) -> bool:
+    """A workload with every wanted pod updated and ready."""
+    st, want = k8s.status(o), k8s.spec(o).get("replicas", 1)
+    if o["kind"] == "DaemonSet":
+        n = st.get("desiredNumberScheduled") or 0
+        return (st.get("numberReady") or 0) == (st.get("updatedNumberScheduled") or 0) == \
+            (st.get("numberAvailable") or 0) == n
+    return all((st.get(c) or 0) == want for c in ("replicas", "readyReplicas", "availableReplicas")) and (
+        o["kind"] == "ReplicaSet" or (st.get("updatedReplicas") or 0) == want)
 
 
 def settled(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
-    """What still differs from the snapshot in the state controllers bring back (empty: nothing)."""
+    """What still differs from the snapshot in the state controllers bring back (empty: nothing). A workload
+    is back when it counts what it counted in the snapshot, or is complete (the snapshot may have caught a
+    rollout that was still going)."""
     def counts(o: dict[str, Any]) -> dict[str, Any]:
         return {c: k8s.status(o).get(c) or 0 for c in COUNTS}
     then = {(o["kind"], k8s.name(o)): o for o in before if o["kind"] in WORKLOADS}
@@ -137,21 +154,44 @@ def settled(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[s
             continue
         if (k8s.status(o).get("observedGeneration") or 0) < (k8s.meta(o).get("generation") or 0):
             out.append(f"{o['kind']} {k8s.name(o)}: its controller has not seen the last change")
-        elif counts(o) != counts(t):
+        elif counts(o) != counts(t) and not complete(o):
             out.append(f"{o['kind']} {k8s.name(o)}: {counts(o)} (snapshot {counts(t)})")
     return out
 
 
+def _sweep_events(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[str, Any]]) -> None:
+    """Events recorded since the snapshot (the restore makes some too): a later case must not read them."""
+    p = plan(before, take(sess.kube, sess.namespace, [k for k in of if k[1] == "Event"]))
+    _execute(sess.kube, sess.namespace, of, Plan(delete=[o for o in p.delete if o["kind"] == "Event"]))
+
+
+def _when_nothing_is_going(sess: Session, of: list[tuple[str, str, bool]]) -> list[dict[str, Any]]:
+    """The namespace's objects once none is being deleted (one going now may need to come back)."""
+    deadline = time.monotonic() + GONE_WAIT
+    while True:
+        objs = take(sess.kube, sess.namespace, of)
+        going = [o for o in objs if k8s.deleting(o)]
+        if not going:
+            return objs
+        if time.monotonic() > deadline:
+            raise RestoreFailed(f"{going[0]['kind']}/{k8s.name(going[0])} still being deleted after {GONE_WAIT:.0f}s")
+        time.sleep(0.5)
+
+
 def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[str, Any]],
             previous: Step | None) -> str:
-    """Bring the namespace back to `before`; RestoreFailed says what could not be brought back."""
+    """Bring the namespace back to `before` (objects created again replace their snapshot entries, so the
+    next case compares with them); RestoreFailed says what could not be brought back."""
     did: list[str] = []
     for _ in range(ROUNDS):
-        p = plan(before, take(sess.kube, sess.namespace, of))
+        p = plan(before, _when_nothing_is_going(sess, of))
         if p.empty:
             break
         did.append(p.describe())
-        _execute(sess.kube, sess.namespace, of, p)
+        made = {(o["apiVersion"], o["kind"], k8s.name(o)): o for o in _execute(sess.kube, sess.namespace, of, p)}
+        before[:] = [made.pop(key(o), o) for o in before]
+        if all(o["kind"] == "Event" for o in p.delete) and not (p.revert or p.recreate):
+            break       # events keep coming while things settle: swept again at the end
     else:
         left = plan(before, take(sess.kube, sess.namespace, of))
         if not left.empty:
@@ -169,4 +209,5 @@ def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[st
             bad = [f"{c.label()}: {r.summary}" for c, r in zip(plain, rs) if not r.ok]
             if bad:
                 raise RestoreFailed(f"step {previous.id}'s checks fail after the restore: {bad[0]}")
+    _sweep_events(sess, of, before)
     return " | ".join(did) or "nothing to restore"
