@@ -7,6 +7,9 @@ CACHE ?= $(or $(KUBELAB_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubelab)
 # KUBELAB_CLUSTER=<name>: a second cluster (build/cluster.sh), whose kubeconfig is kubeconfig-<name>.
 export KUBECONFIG ?= $(CACHE)/kubeconfig$(addprefix -,$(filter-out kubelab,$(KUBELAB_CLUSTER)))
 JUNIT ?= build-results/junit.xml
+# the unit tests run on this many processes (pytest-xdist; worksteal: the long property tests do not hold up the rest)
+UNIT_WORKERS ?= 2
+export UNIT_WORKERS
 FIRST_LAB ?= pod
 
 .PHONY: static test-any-cluster test-faults test-cases browser setup cluster cluster-down cluster-status node-image first-lab test test-unit test-cluster bench clean schema
@@ -45,7 +48,7 @@ static: setup  ## ruff on the runner and the tests, mypy --strict on the runner 
 	$(VENV)/bin/mypy
 
 test-unit: setup static
-	$(call pytest,tests/unit -q)
+	$(call pytest,tests/unit -q -n $(UNIT_WORKERS) --dist worksteal)
 
 test-cluster: setup cluster
 	$(call pytest,tests/cluster -q)
@@ -54,9 +57,9 @@ test-cluster: setup cluster
 browser:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
-test: setup static cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster + the fault suite, JUnit in $(JUNIT)
+test: setup static cluster browser  ## unit tests + live cluster tests + every lab verified on the cluster + the fault suite, JUnit in $(JUNIT) (unit tests: junit-unit.xml beside it)
 	@mkdir -p $(dir $(JUNIT))
-	bash build/test-all.sh $(PY) $(JUNIT) -- tests/unit tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --kubelab-parallel 3 --ignore=tests/cluster/test_lab_cases.py -m 'not workshop_all and not any_cluster'  # tests/faults and the quick any_cluster items beside it
+	bash build/test-all.sh $(PY) $(JUNIT) -- tests/cluster tests/fixtures/labs tests/fixtures/broken-labs labs -v --kubelab-parallel 3 --ignore=tests/cluster/test_lab_cases.py -m 'not workshop_all and not any_cluster'  # tests/faults and the quick any_cluster items beside it
 
 # The fault suite alone (API server stopped, node restarted, Ctrl-C, kill -9, two processes): on its own
 # disposable cluster kubelab-faults, never the shared one. KUBELAB_KEEP_FAULT_CLUSTER=1 keeps it for the next run.

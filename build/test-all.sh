@@ -4,7 +4,8 @@
 # beside the main run on the shared cluster instead of after it: CI's wall time is the longer of the two.
 #   build/test-all.sh PY JUNIT -- <pytest args of the main run>
 # Their output goes to build-results/beside.log and is printed when the main run ends; exit status: the worst of
-# the runs, where "no test ran" (pytest's 5) is a failure.
+# the runs, where "no test ran" (pytest's 5) is a failure. The unit tests (no cluster) run first, on UNIT_WORKERS
+# processes (pytest-xdist, default 2), with their JUnit in junit-unit.xml beside JUNIT.
 set -uo pipefail
 py=$1 junit=$2; shift 3
 dir=$(dirname "$junit"); mkdir -p "$dir"
@@ -21,11 +22,13 @@ beside() {
 beside >"$log" 2>&1 &
 pid=$!
 echo "fault suite and second-cluster tests started beside this run (pid $pid, log: $log)"
+"$py" -m pytest tests/unit -v -n "${UNIT_WORKERS:-2}" --dist worksteal --junitxml="$dir/junit-unit.xml"; unit=$?
 "$py" -m pytest "$@" --junitxml="$junit"; main=$?
 if kill -0 "$pid" 2>/dev/null; then echo "waiting for the fault suite and second-cluster tests (log: $log)"; fi
 wait "$pid"; side=$?
 echo "===== beside the main run: tests/faults (cluster kubelab-faults), tests/cluster/test_any_cluster.py (kubelab-alt) ====="
 cat "$log"
-for rc in $main $side; do [ "$rc" -eq 5 ] && { echo "pytest ran no test: failing" >&2; exit 1; }; done
+for rc in $unit $main $side; do [ "$rc" -eq 5 ] && { echo "pytest ran no test: failing" >&2; exit 1; }; done
+[ "$unit" -ne 0 ] && exit "$unit"
 [ "$main" -ne 0 ] && exit "$main"
 exit "$side"
