@@ -9,9 +9,10 @@
 #   gateway-api traefik kube-router metrics-server, or none. A second cluster can so differ from the
 #   shared one on purpose (tests/cluster/test_any_cluster.py's kubelab-alt gets metrics-server only).
 # Usage: addons.sh CLUSTER_NAME
-#        addons.sh --export DIR   copy what the install needs besides manifests/ (the add-on images, the
-#                                 Gateway API CRDs, metrics-server's upstream base) into DIR, for a bundle
-#        addons.sh --images-dir   print the directory of the add-on image archives (building them if needed)
+#        addons.sh --export DIR   copy what the install needs besides manifests/ and the images (the Gateway
+#                                 API CRDs, metrics-server's upstream base) into DIR, for a bundle
+#        addons.sh --images-dir   print the directory of the add-on image archives (building them if needed;
+#                                 nothing from a bundle, whose node image holds them)
 # From an imported bundle (lib.sh's from_bundle) those come from $BUNDLE_DIR/addons/: no Go, no registry.
 . "$(dirname "$0")/lib.sh"
 NAME=${1:?usage: addons.sh CLUSTER_NAME | --export DIR}
@@ -30,7 +31,7 @@ apply() { kci apply --server-side --force-conflicts --field-manager=kubelab-addo
 modsrc() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }
 
 # Where the install reads from: the bundle, else the build cache and the Go module cache.
-images_dir() { if from_bundle; then echo "$BUNDLE_DIR/addons/images"; else bash "$BUILD_DIR/addon-images.sh"; fi; }
+images_dir() { if from_bundle; then return 0; else bash "$BUILD_DIR/addon-images.sh"; fi; }
 crd_dir() {
   if from_bundle; then echo "$BUNDLE_DIR/addons/gateway-api-crds"
   else echo "$(modsrc "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")/config/crd/standard"; fi
@@ -40,11 +41,11 @@ metrics_base() {
   else echo "$(modsrc "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")/manifests/base"; fi
 }
 
-# export_files DIR: the three inputs above, as the bundle carries them (DIR/images, …-crds, …-base).
+# export_files DIR: the CRDs and metrics-server's base, as the bundle carries them (DIR/gateway-api-crds, …-base);
+# the images travel in the bundle's node image (build/node-bundle.sh).
 export_files() {
-  local out=$1 t
-  mkdir -p "$out/images" "$out/gateway-api-crds" "$out/metrics-server-base"
-  for t in "$(images_dir)"/*.tar; do ln "$t" "$out/images/" 2>/dev/null || cp "$t" "$out/images/"; done
+  local out=$1
+  mkdir -p "$out/gateway-api-crds" "$out/metrics-server-base"
   cp "$(crd_dir)"/*.yaml "$out/gateway-api-crds/"
   cp -r "$(metrics_base)"/. "$out/metrics-server-base/"
   chmod -R u+w "$out"  # the module cache's files are read-only
@@ -52,6 +53,7 @@ export_files() {
 
 load_images() {
   local dir t; dir=$(images_dir)
+  [ -n "$dir" ] || return 0  # from a bundle: preloaded in its node image
   for t in "$dir"/*.tar; do
     say "addons: loading $(basename "$t" .tar) into the cluster"
     "$KIND" load image-archive --name "$NAME" "$t" >>"$LOGS/kind-load.log" 2>&1 ||

@@ -64,8 +64,10 @@ delete_cluster() {
 node_image() {
   local label
   if from_bundle; then
-    docker image inspect "$NODE_IMAGE" >/dev/null 2>&1 || die "node image $NODE_IMAGE missing: import the bundle again (kubelab bundle import FILE)"
-    say "node image $NODE_IMAGE (from the bundle)"; return
+    NODE_IMAGE=$BUNDLE_NODE_IMAGE
+    [ "$(docker image inspect -f '{{.Id}}' "$NODE_IMAGE" 2>/dev/null)" = "$(cat "$BUNDLE_DIR/node-image-id")" ] ||
+      die "node image $NODE_IMAGE missing (or not the bundle's): import the bundle again (kubelab bundle import FILE)"
+    say "node image $NODE_IMAGE (from the bundle, every lab and add-on image preloaded)"; return
   fi
   if label=$(docker image inspect -f '{{index .Config.Labels "io.kubelab.node-key"}}' "$NODE_IMAGE" 2>/dev/null); then
     # One we built: bring it up to date with the pins (a cache hit when nothing changed).
@@ -86,6 +88,15 @@ render_config() {
     cat "$CONFIG_DIR/cgroup-v1.yaml" >>"$out"
   fi
   echo "$out"
+}
+
+# kind_steps: kind's output into its log, each step it completes ("✓ Joining worker nodes") also as a progress line.
+kind_steps() {
+  local l
+  while IFS= read -r l || [ -n "$l" ]; do
+    echo "$l" >>"$LOGS/kind.log"
+    case $l in *"✓ "*) say "kind: ${l#*✓ }" ;; esac
+  done
 }
 
 # made_from: the key (hash) of the kind config the running cluster was created from; `up` recreates a cluster
@@ -141,9 +152,11 @@ wait_ready() {
   die "nodes, CoreDNS or Service routing not ready after 6 minutes (broken on: $(routing_broken)); see above, and 'kind export logs --name $NAME'"
 }
 
-# The directories whose image archives `up` loads into the cluster (also what a bundle exports).
+# The directories whose image archives `up` loads into the cluster (a bundle's node image holds them already).
 image_dirs() {
-  if from_bundle; then echo "$BUNDLE_DIR/images"; else bash "$BUILD_DIR/images.sh" labs; fi
+  if from_bundle; then return 0; fi
+  bash "$BUILD_DIR/images.sh" labs
+  bash "$BUILD_DIR/addons.sh" --images-dir
 }
 
 # archive_id TAR: the image ID a `docker save` archive holds (its config's digest).
@@ -159,12 +172,22 @@ images_on_nodes() {
     sort | uniq -c | awk -v k="$(echo "$nodes" | wc -w)" '$1 == k {print $2}'
 }
 
+# preloaded HAVE: every image the bundle's node image preloads (its images.txt) is on every node (HAVE: their IDs).
+preloaded() {
+  local id names missing=""
+  while read -r id names; do grep -qx "$id" <<<"$1" || missing="$missing $names"; done <"$BUNDLE_DIR/images.txt"
+  # A reused cluster made before this bundle lacks them, and the bundle has no archives to load: recreate it.
+  [ -z "$missing" ] || die "images missing on the nodes of $NAME:$missing (the bundle's node image holds them: was the cluster made from another image?); delete the cluster (kubelab cluster down) and import the bundle again"
+  say "images: all $(wc -l <"$BUNDLE_DIR/images.txt") lab and add-on images preloaded on every node (no kind load)"
+}
+
 # load_images: every image archive the cluster needs (the labs' and the add-ons'), all at once: each
 # `kind load` streams one archive into every node's containerd and mostly waits on I/O.
 load_images() {
   local dir t have id jobs=() j log=$LOGS/kind-load.log
   have=$(images_on_nodes)
-  for dir in $(image_dirs) $(bash "$BUILD_DIR/addons.sh" --images-dir); do for t in "$dir"/*.tar; do
+  if from_bundle; then preloaded "$have"; return; fi
+  for dir in $(image_dirs); do for t in "$dir"/*.tar; do
     # a reused cluster already holds most of them: loading again costs minutes and changes nothing
     id=$(archive_id "$t")
     if [ -n "$id" ] && grep -qx "$id" <<<"$have"; then say "$(basename "$t" .tar): already on every node"; continue; fi
@@ -210,7 +233,7 @@ start_stopped() {
 up() {
   bash "$BUILD_DIR/docker.sh"
   KIND=$(kind_bin) || exit 1
-  local bad="" loading="" cfg key s0
+  local bad="" loading="" addons="" cfg key s0
   cfg=$(render_config); key=$(sha256sum <"$cfg" | cut -c1-16)
   start_stopped
   if healthy && [ "$(made_from)" = "$key" ] && { bad=$(routing_broken); [ -z "$bad" ] || repair_routing "$bad"; }; then
@@ -224,18 +247,25 @@ up() {
     node_image
     s0=$(date +%s)
     say "creating cluster $NAME (log: $LOGS/kind.log)"
-    "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain >"$LOGS/kind.log" 2>&1 ||
+    : >"$LOGS/kind.log"
+    "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain 2>&1 | kind_steps ||
       { tail -n 30 "$LOGS/kind.log" >&2; die "kind create failed; full log: $LOGS/kind.log; node logs: kind export logs --name $NAME"; }
     docker exec "$NAME-control-plane" sh -c "echo $key >/kind/kubelab-config-key"
     # containerd already runs on every node: the images load while the cluster settles.
     load_images & loading=$!
+    if from_bundle; then
+      # Every image is on the nodes already (the bundle's node image): the add-ons go on while the cluster settles.
+      wait "$loading" || exit 1; loading=""
+      KUBELAB_ADDON_IMAGES_LOADED=1 bash "$BUILD_DIR/addons.sh" "$NAME" & addons=$!
+    fi
     say "waiting for nodes, CoreDNS and Service routing"
     wait_ready
     say "cluster created in $(( $(date +%s) - s0 ))s"
     echo "cluster-create $(( $(date +%s) - s0 ))" >>"$LOGS/stage-times.txt"
   fi
-  if [ -n "$loading" ]; then wait "$loading" || exit 1; else load_images; fi
-  KUBELAB_ADDON_IMAGES_LOADED=1 bash "$BUILD_DIR/addons.sh" "$NAME"
+  if [ -n "$loading" ]; then wait "$loading" || exit 1; elif [ -z "$addons" ]; then load_images; fi
+  if [ -n "$addons" ]; then wait "$addons" || exit 1
+  else KUBELAB_ADDON_IMAGES_LOADED=1 bash "$BUILD_DIR/addons.sh" "$NAME"; fi
   publish
 }
 

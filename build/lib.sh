@@ -21,13 +21,20 @@ key() {
   printf '%s\n' "$@" | sha256sum | cut -c1-12 | sed "s|^|$CACHE/$name-|"
 }
 
-# pins_key: names what a set of pins builds (an air-gapped bundle is only for the pins it was made from).
-pins_key() { sha256sum <"$BUILD_DIR/versions.env" | cut -c1-16; }
+# pins_key: names what the pins and the recipes of the node image and of every image build (an air-gapped
+# bundle is only for the pins and recipes it was made from: a changed recipe changes the node image).
+pins_key() {
+  (cd "$BUILD_DIR" && cat versions.env binaries.sh gowrap.py kindconst.py rootfs.sh node-image.sh node/* images.sh \
+    addon-images.sh node-bundle.sh) | sha256sum | cut -c1-16
+}
 
 # An imported air-gapped bundle (build/bundle.sh) for these pins is used when Go or its module cache is absent
-# (or KUBELAB_FROM_BUNDLE=1; =0 never): kind, kubectl, the node image and every image archive `cluster.sh up`
-# loads (its image_dirs) then come from $BUNDLE_DIR instead of being built.
-BUNDLE_DIR=$CACHE/bundle-$(pins_key)
+# (or KUBELAB_FROM_BUNDLE=1; =0 never): kind, kubectl, the add-ons' files and the bundle's node image (every
+# image the cluster needs preloaded, build/node-bundle.sh) then come from $BUNDLE_DIR instead of being built.
+BUNDLE_FORMAT=kubelab-bundle-3  # 3: the lab and add-on images inside the node image (2: loaded with kind load)
+PINS=$(pins_key)
+BUNDLE_DIR=$CACHE/bundle-3-$PINS
+BUNDLE_NODE_IMAGE=kubelab/node-bundle:$PINS
 from_bundle() {
   [ -f "$BUNDLE_DIR/.done" ] && [ "${KUBELAB_FROM_BUNDLE:-}" != 0 ] || return 1
   [ "${KUBELAB_FROM_BUNDLE:-}" = 1 ] || ! command -v go >/dev/null 2>&1 ||
@@ -98,4 +105,10 @@ apt_get() {
   DEBIAN_FRONTEND=noninteractive apt-get "$@" && return 0
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$LOGS/apt.log" 2>&1
   DEBIAN_FRONTEND=noninteractive apt-get "$@"
+}
+
+# prune_bundle_images: bundle node images of other pins (1.4 GB each) go, unless a cluster still runs on one.
+prune_bundle_images() {
+  docker images kubelab/node-bundle --format '{{.Repository}}:{{.Tag}}' | grep -vx "$BUNDLE_NODE_IMAGE" |
+    xargs -r docker rmi >/dev/null 2>&1 || true
 }

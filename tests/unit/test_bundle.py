@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -15,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "build" / "bundle.sh"
 
 
-def pins() -> str:
-    out = subprocess.run(["bash", "-c", f". {ROOT}/build/lib.sh; pins_key"], capture_output=True, text=True, check=True)
+def pins(build: Path = ROOT / "build") -> str:
+    out = subprocess.run(["bash", "-c", f". {build}/lib.sh; pins_key"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "KUBELAB_CACHE": str(build.parent / "cache")})
     return out.stdout.strip()
 
 
@@ -32,10 +34,9 @@ def write_bundle(path: Path, files: dict[str, bytes], manifest: dict[str, bytes]
 
 
 def good_files() -> dict[str, bytes]:
-    return {"PINS": f"kubelab-bundle-2 {pins()}\n".encode(), "node-image.tar": b"node", "bin/kind": b"kind",
-            "bin/kubectl": b"kubectl", "images/1-agnhost.tar": b"img", "versions.env": b"x",
-            "addons/images/kube-router.tar": b"img", "addons/gateway-api-crds/gateways.yaml": b"crd",
-            "addons/metrics-server-base/kustomization.yaml": b"k"}
+    return {"PINS": f"kubelab-bundle-3 {pins()}\n".encode(), "node-image.tar": b"node", "node-image-id": b"sha256:1",
+            "images.txt": b"sha256:2 agnhost", "bin/kind": b"kind", "bin/kubectl": b"kubectl", "versions.env": b"x",
+            "addons/gateway-api-crds/gateways.yaml": b"crd", "addons/metrics-server-base/kustomization.yaml": b"k"}
 
 
 def run_import(tmp_path: Path, bundle: Path) -> subprocess.CompletedProcess[str]:
@@ -54,10 +55,24 @@ def assert_refused(tmp_path: Path, r: subprocess.CompletedProcess[str], bundle: 
     assert leftovers == [], leftovers
 
 
-def test_other_pins_are_refused(tmp_path: Path) -> None:
-    files = good_files() | {"PINS": b"kubelab-bundle-2 0123456789abcdef\n"}
+@pytest.mark.parametrize("stamp", ["kubelab-bundle-3 0123456789abcdef", f"kubelab-bundle-2 {pins()}"])
+def test_other_pins_are_refused(tmp_path: Path, stamp: str) -> None:
+    """Other pins, or these pins in the older format (its node image lacks the lab and add-on images)."""
+    files = good_files() | {"PINS": f"{stamp}\n".encode()}
     write_bundle(bundle := tmp_path / "b.tar", files)
     assert_refused(tmp_path, run_import(tmp_path, bundle), bundle, "bundle is for other pins")
+
+
+@pytest.mark.parametrize("recipe", ["versions.env", "node/kubelab-network.sh", "node-image.sh", "images.sh",
+                                    "addon-images.sh", "node-bundle.sh", "binaries.sh"])
+def test_the_pins_name_every_recipe_of_the_node_image(tmp_path: Path, recipe: str) -> None:
+    """A bundle made before a recipe of its node image changed is for other pins: its node image differs."""
+    build = tmp_path / "build"
+    shutil.copytree(ROOT / "build", build)
+    before = pins(build)
+    with (build / recipe).open("a") as f:
+        f.write("\n# changed\n")
+    assert pins(build) != before
 
 
 @pytest.mark.parametrize("changed", ["bin/kind", "node-image.tar"])  # the node image is checked without unpacking
@@ -73,7 +88,8 @@ def test_a_truncated_bundle_is_refused(tmp_path: Path) -> None:
     assert_refused(tmp_path, run_import(tmp_path, bundle), bundle, "corrupted bundle")
 
 
-@pytest.mark.parametrize("drop", ["node-image.tar", "MANIFEST", "addons/gateway-api-crds/gateways.yaml"])
+@pytest.mark.parametrize("drop", ["node-image.tar", "node-image-id", "images.txt", "MANIFEST",
+                                  "addons/gateway-api-crds/gateways.yaml"])
 def test_an_incomplete_bundle_is_refused(tmp_path: Path, drop: str) -> None:
     files = good_files()
     if drop == "MANIFEST":
