@@ -31,8 +31,7 @@ BASE_KINDS = [("v1", k) for k in ("Pod", "Service", "ConfigMap", "Secret", "Pers
 COUNTS = ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas",
           "desiredNumberScheduled", "numberReady", "numberAvailable", "updatedNumberScheduled")
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
-ROUNDS = 6            # a new owner is deleted orphaning its dependents, which go in the next round
-GONE_WAIT = 90.0
+GONE_WAIT = 120.0
 SETTLE_WAIT = 240.0   # a rollout back to the snapshot's template, pods starting on a busy node
 POLICY_SETTLE = 5.0
 
@@ -105,7 +104,8 @@ def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Pla
         except NotFound:
             pass
     deadline = time.monotonic() + GONE_WAIT
-    for o in gone:      # the same name may come back: wait until this one is gone
+    back = {key(o) for o in recreate}
+    for o in (o for o in gone if key(o) in back):      # the same name comes back: wait until this one is gone
         while True:
             try:
                 cur = call(res(o).get, name=k8s.name(o), namespace=ns(o)).to_dict()
@@ -165,37 +165,28 @@ def _sweep_events(sess: Session, of: list[tuple[str, str, bool]], before: list[d
     _execute(sess.kube, sess.namespace, of, Plan(delete=[o for o in p.delete if o["kind"] == "Event"]))
 
 
-def _when_nothing_is_going(sess: Session, of: list[tuple[str, str, bool]]) -> list[dict[str, Any]]:
-    """The namespace's objects once none is being deleted (one going now may need to come back)."""
-    deadline = time.monotonic() + GONE_WAIT
-    while True:
-        objs = take(sess.kube, sess.namespace, of)
-        going = [o for o in objs if k8s.deleting(o)]
-        if not going:
-            return objs
-        if time.monotonic() > deadline:
-            raise RestoreFailed(f"{going[0]['kind']}/{k8s.name(going[0])} still being deleted after {GONE_WAIT:.0f}s")
-        time.sleep(0.5)
-
-
 def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[str, Any]],
             previous: Step | None) -> str:
     """Bring the namespace back to `before` (objects created again replace their snapshot entries, so the
     next case compares with them); RestoreFailed says what could not be brought back."""
     did: list[str] = []
-    for _ in range(ROUNDS):
-        p = plan(before, _when_nothing_is_going(sess, of))
-        if p.empty:
+    deadline = time.monotonic() + GONE_WAIT
+    while True:
+        objs = take(sess.kube, sess.namespace, of)
+        p = plan(before, objs)
+        p.delete = [o for o in p.delete if o["kind"] != "Event"]    # they keep coming meanwhile: swept at the end
+        going = [o for o in objs if k8s.deleting(o)]
+        if p.empty and not going:
             break
+        if time.monotonic() > deadline:
+            what = p.describe() if not p.empty else f"{going[0]['kind']}/{k8s.name(going[0])} still being deleted"
+            raise RestoreFailed(f"not restored after {GONE_WAIT:.0f}s: {what}")
+        if p.empty:
+            time.sleep(0.5)     # deletions still going: one of them may have to come back
+            continue
         did.append(p.describe())
-        made = {(o["apiVersion"], o["kind"], k8s.name(o)): o for o in _execute(sess.kube, sess.namespace, of, p)}
+        made = {key(o): o for o in _execute(sess.kube, sess.namespace, of, p)}
         before[:] = [made.pop(key(o), o) for o in before]
-        if all(o["kind"] == "Event" for o in p.delete) and not (p.revert or p.recreate):
-            break       # events keep coming while things settle: swept again at the end
-    else:
-        left = plan(before, take(sess.kube, sess.namespace, of))
-        if not left.empty:
-            raise RestoreFailed(f"still differs after {ROUNDS} rounds: {left.describe()}")
     deadline = time.monotonic() + SETTLE_WAIT
     while diff := settled(before, take(sess.kube, sess.namespace, of)):
         if time.monotonic() > deadline:

@@ -17,6 +17,12 @@ Key = tuple[str, str, str]                 # apiVersion, kind, name
 # the desired state of an object; status, metadata the server writes and annotations controllers keep are not
 DESIRED = ("spec", "data", "stringData", "binaryData", "type", "immutable", "rules", "roleRef", "subjects")
 HISTORY = {"ReplicaSet", "ControllerRevision"}
+# put back in place (their pods stay); any other kind changed by a case is deleted and created again, which
+# also drops the status a controller wrote for the change (an Ingress's address)
+REPLACED = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob"}
+# annotations controllers write: not the learner's
+CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/", "kubectl.kubernetes.io/last-applied", "pv.kubernetes.io/",
+                          "volume.kubernetes.io/", "volume.beta.kubernetes.io/", "control-plane.alpha.kubernetes.io/")
 MANAGED = {"EndpointSlice", "Endpoints"}   # written by the Service's controller, never by a learner
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
                  "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences")
@@ -31,8 +37,12 @@ def runner_owned(o: dict[str, Any]) -> bool:
     return k8s.name(o).startswith("kubelab-") or "kubelab.io/role" in k8s.labels(o)
 
 
+def own_annotations(o: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in k8s.annotations(o).items() if not k.startswith(CONTROLLER_ANNOTATIONS)}
+
+
 def desired(o: dict[str, Any]) -> dict[str, Any]:
-    return {"labels": k8s.labels(o), **{f: o[f] for f in DESIRED if f in o}}
+    return {"labels": k8s.labels(o), "annotations": own_annotations(o), **{f: o[f] for f in DESIRED if f in o}}
 
 
 def controller(o: dict[str, Any]) -> str | None:
@@ -92,7 +102,11 @@ def plan(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> Plan:
                 o.get("kind") == "Pod" or controller(o) not in surviving):
             # what a surviving owner controls (a ReplicaSet's replicas) comes back with the owner; a pod's
             # labels do not (a pod relabelled by hand)
-            p.revert.append((o, then[k]))
+            if o.get("kind") in REPLACED:
+                p.revert.append((o, then[k]))
+            else:
+                p.delete.append(o)
+                p.recreate.append(fresh_copy(then[k]))
     for k, o in then.items():
         replaced = k in now and k8s.meta(now[k]).get("uid") == k8s.meta(o).get("uid")
         if not replaced and o.get("kind") != "Event" and controller(o) is None:
@@ -104,6 +118,8 @@ def reverted(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
     """`now` with the snapshot's desired state, for a replace (keeps now's resourceVersion)."""
     out = copy.deepcopy(now)
     k8s.meta(out)["labels"] = copy.deepcopy(k8s.labels(then))
+    k8s.meta(out)["annotations"] = {**{k: v for k, v in k8s.annotations(now).items() if k not in own_annotations(now)},
+                                    **copy.deepcopy(own_annotations(then))}
     for f in DESIRED:
         if f in then:
             out[f] = copy.deepcopy(then[f])

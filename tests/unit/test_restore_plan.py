@@ -79,3 +79,18 @@ def test_runner_objects_and_managed_slices_are_never_touched() -> None:
     slice_ = obj("EndpointSlice", "web-abc", "x1", api="discovery.k8s.io/v1")
     values = obj("ConfigMap", "kubelab-values", "v2", data={"a": "2"})
     assert plan([obj("ConfigMap", "kubelab-values", "v1")], [client, slice_, values]).empty
+
+
+def test_a_changed_ingress_comes_back_as_a_new_object_without_the_address_a_controller_gave_it() -> None:
+    then = obj("Ingress", "fruits", "i1", api="networking.k8s.io/v1", spec={"rules": []})
+    now = obj("Ingress", "fruits", "i1", api="networking.k8s.io/v1", spec={"rules": []},
+              status={"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}})
+    now["metadata"]["annotations"] = {"kubernetes.io/ingress.class": "traefik"}
+    p = plan([then], [now])
+    assert names(p.delete) == ["Ingress/fruits"] and names(p.recreate) == ["Ingress/fruits"]
+    assert "status" not in p.recreate[0]
+
+
+def test_annotations_controllers_write_are_not_a_change() -> None:
+    now = {**DEPLOY, "metadata": {**DEPLOY["metadata"], "annotations": {"deployment.kubernetes.io/revision": "3"}}}
+    assert plan([DEPLOY], [now]).empty
