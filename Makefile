@@ -48,7 +48,7 @@ static: setup  ## ruff on the runner and the tests, mypy --strict on the runner 
 	$(VENV)/bin/mypy
 
 test-unit: setup static
-	$(call pytest,tests/unit -q -n $(UNIT_WORKERS) --dist worksteal)
+	$(call pytest,tests/unit -q -p xdist -n $(UNIT_WORKERS) --dist worksteal)
 
 test-cluster: setup cluster
 	$(call pytest,tests/cluster -q)

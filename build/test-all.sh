@@ -22,7 +22,7 @@ beside() {
 beside >"$log" 2>&1 &
 pid=$!
 echo "fault suite and second-cluster tests started beside this run (pid $pid, log: $log)"
-"$py" -m pytest tests/unit -v -n "${UNIT_WORKERS:-2}" --dist worksteal --junitxml="$dir/junit-unit.xml"; unit=$?
+"$py" -m pytest tests/unit -v -p xdist -n "${UNIT_WORKERS:-2}" --dist worksteal --junitxml="$dir/junit-unit.xml"; unit=$?
 "$py" -m pytest "$@" --junitxml="$junit"; main=$?
 if kill -0 "$pid" 2>/dev/null; then echo "waiting for the fault suite and second-cluster tests (log: $log)"; fi
 wait "$pid"; side=$?
