@@ -42,10 +42,14 @@ class RestoreFailed(RuntimeError):
 
 def kinds(kube: Kube, extra: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
     """(apiVersion, kind, namespaced) of every kind the cluster has among the base ones and `extra`."""
-    out = []
+    out, seen = [], set()
     for api_version, kind in dict.fromkeys(BASE_KINDS + extra):
+        group = api_version.rpartition("/")[0]
+        if (group, kind) in seen:      # one version of a kind (autoscaling/v1 and v2 list the same objects)
+            continue
         try:
             out.append((api_version, kind, kube.namespaced(api_version, kind)))
+            seen.add((group, kind))
         except ValueError:
             continue
     return out
