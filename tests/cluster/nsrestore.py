@@ -1,8 +1,10 @@
 """Snapshot a lab namespace and bring it back after a case (the plan: tests/cluster/restore_plan.py).
 
-Restoring is proven, not assumed: it is done once every object is back as it was, the workloads count
-the same ready pods as in the snapshot, and the previous step's checks pass again. When that cannot be
-reached in time, restore() raises and the caller runs the remaining cases in fresh namespaces.
+Restoring is proven, not assumed: it is done once every object is back as it was and the workloads count
+the same ready pods as in the snapshot. When that cannot be reached in time, restore() raises and the
+caller runs the remaining cases in fresh namespaces. The previous step's checks are then waited for;
+one that no longer passes is reported (a check about history, such as the order pods were created in,
+cannot pass again once a case replaced a pod).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
 GONE_WAIT = 120.0
 SETTLE_WAIT = 240.0   # a rollout back to the snapshot's template, pods starting on a busy node
 POLICY_SETTLE = 5.0
+GATE_WAIT = 60.0
 
 
 class RestoreFailed(RuntimeError):
@@ -196,13 +199,15 @@ def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[st
         if time.monotonic() > deadline:
             raise RestoreFailed(f"not back after {SETTLE_WAIT:.0f}s: {diff[0]}")
         time.sleep(1.0)
-    if previous is not None:      # the state the step starts from, as its own checks see it
+    notes = []
+    if previous is not None:
+        # the state the step starts from, as its own checks see it; a check about history (the order pods were
+        # created in) may no longer hold once a case replaced a pod: said, not fatal
         sess.begin_step(previous, fresh=False)
         plain = [c for c in previous.check if c.kind != "invariant"]
         if plain:
-            rs = sess.wait_many(plain, SETTLE_WAIT, lambda results: all(r.ok for r in results))
-            bad = [f"{c.label()}: {r.summary}" for c, r in zip(plain, rs) if not r.ok]
-            if bad:
-                raise RestoreFailed(f"step {previous.id}'s checks fail after the restore: {bad[0]}")
+            rs = sess.wait_many(plain, GATE_WAIT, lambda results: all(r.ok for r in results))
+            notes = [f"step {previous.id}'s check no longer passes: {c.label()}: {r.summary[:160]}"
+                     for c, r in zip(plain, rs) if not r.ok]
     _sweep_events(sess, of, before)
-    return " | ".join(did) or "nothing to restore"
+    return " | ".join(did + notes) or "nothing to restore"

@@ -22,7 +22,8 @@ HISTORY = {"ReplicaSet", "ControllerRevision"}
 REPLACED = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob"}
 # annotations controllers write: not the learner's
 CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/", "kubectl.kubernetes.io/last-applied", "pv.kubernetes.io/",
-                          "volume.kubernetes.io/", "volume.beta.kubernetes.io/", "control-plane.alpha.kubernetes.io/")
+                          "volume.kubernetes.io/", "volume.beta.kubernetes.io/", "control-plane.alpha.kubernetes.io/",
+                          "deprecated.daemonset.template.generation")
 MANAGED = {"EndpointSlice", "Endpoints"}   # written by the Service's controller, never by a learner
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
                  "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences")
