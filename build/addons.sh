@@ -103,6 +103,13 @@ wanted() { [[ $ADDONS_WANTED == *" all "* || $ADDONS_WANTED == *" $1 "* ]]; }
 s0=$(date +%s)
 # cluster.sh up loads them itself, with the labs' images, all at once.
 [ "${KUBELAB_ADDON_IMAGES_LOADED:-}" = 1 ] || load_images
+# metrics-server first: it serves last (ready only after its first scrape, 20 s after it starts), so it
+# starts while the others are applied.
+wanted metrics-server && metrics_server
+if wanted kube-router; then
+  say "addons: kube-router $KUBE_ROUTER_VERSION (NetworkPolicy firewall)"
+  render "$ADDONS/kube-router.yaml" | apply || die "applying kube-router failed; see $LOGS/addons.log"
+fi
 wanted gateway-api && gateway_crds
 if ! wanted traefik; then
   say "addons: no shared Traefik (KUBELAB_ADDONS=${KUBELAB_ADDONS:-})"
@@ -112,11 +119,6 @@ elif [ -n "$(kc get nodes -l ingress-ready=true -o name 2>/dev/null)" ]; then
 else
   say "addons: no node labelled ingress-ready=true: no shared Traefik (the ingress and gateway labs need it)"
 fi
-if wanted kube-router; then
-  say "addons: kube-router $KUBE_ROUTER_VERSION (NetworkPolicy firewall)"
-  render "$ADDONS/kube-router.yaml" | apply || die "applying kube-router failed; see $LOGS/addons.log"
-fi
-wanted metrics-server && metrics_server
 say "addons: waiting until they serve"
 wanted kube-router && wait_rollout kube-system daemonset/kube-router
 wanted metrics-server && wait_rollout kube-system deployment/metrics-server
