@@ -42,8 +42,17 @@ def own_annotations(o: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in k8s.annotations(o).items() if not k.startswith(CONTROLLER_ANNOTATIONS)}
 
 
-def desired(o: dict[str, Any]) -> dict[str, Any]:
-    return {"labels": k8s.labels(o), "annotations": own_annotations(o), **{f: o[f] for f in DESIRED if f in o}}
+def desired(o: dict[str, Any], autoscaled: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
+    """autoscaled: (kind, name) of the objects an HPA scales: their replicas are the HPA's to set."""
+    out = {"labels": k8s.labels(o), "annotations": own_annotations(o), **{f: o[f] for f in DESIRED if f in o}}
+    if (o.get("kind"), k8s.name(o)) in autoscaled:
+        out["spec"] = {k: v for k, v in k8s.spec(o).items() if k != "replicas"}
+    return out
+
+
+def autoscaled_by(objs: list[dict[str, Any]]) -> frozenset[tuple[str, str]]:
+    refs = [k8s.spec(o).get("scaleTargetRef") for o in objs if o.get("kind") == "HorizontalPodAutoscaler"]
+    return frozenset((r.get("kind"), r.get("name")) for r in refs if isinstance(r, dict))
 
 
 def controller(o: dict[str, Any]) -> str | None:
@@ -91,6 +100,7 @@ def plan(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> Plan:
     old_uids = {k8s.meta(o).get("uid") for o in then.values()}
     surviving = {k8s.meta(o).get("uid") for k, o in now.items() if k in then
                  and k8s.meta(o).get("uid") == k8s.meta(then[k]).get("uid")}
+    scaled = autoscaled_by(before + after)
     p = Plan()
     for k, o in now.items():
         if k8s.deleting(o):
@@ -99,7 +109,7 @@ def plan(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> Plan:
             owner = controller(o)
             if o.get("kind") == "Event" or owner not in surviving or o.get("kind") in HISTORY:
                 p.delete.append(o)
-        elif o.get("kind") != "Event" and desired(o) != desired(then[k]) and (
+        elif o.get("kind") != "Event" and desired(o, scaled) != desired(then[k], scaled) and (
                 o.get("kind") == "Pod" or controller(o) not in surviving):
             # what a surviving owner controls (a ReplicaSet's replicas) comes back with the owner; a pod's
             # labels do not (a pod relabelled by hand)

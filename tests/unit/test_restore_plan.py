@@ -94,3 +94,11 @@ def test_a_changed_ingress_comes_back_as_a_new_object_without_the_address_a_cont
 def test_annotations_controllers_write_are_not_a_change() -> None:
     now = {**DEPLOY, "metadata": {**DEPLOY["metadata"], "annotations": {"deployment.kubernetes.io/revision": "3"}}}
     assert plan([DEPLOY], [now]).empty
+
+
+def test_replicas_an_hpa_sets_are_not_a_change() -> None:
+    hpa = obj("HorizontalPodAutoscaler", "web", "h1", api="autoscaling/v2",
+              spec={"scaleTargetRef": {"kind": "Deployment", "name": "web"}})
+    scaled = {**DEPLOY, "spec": {"replicas": 4}}
+    assert plan([DEPLOY, hpa], [scaled, hpa]).empty
+    assert not plan([DEPLOY], [scaled]).empty
