@@ -93,11 +93,16 @@ import_bundle() {
   say "bundle: checked in $(( $(date +%s) - s0 ))s"
   bash "$BUILD_DIR/docker.sh"
   t=$(date +%s)
-  say "bundle: loading node image $BUNDLE_NODE_IMAGE into Docker"
-  tar -xOf "$file" ./node-image.tar | docker load >>"$LOGS/bundle.log" 2>&1 || die "docker load failed; see $LOGS/bundle.log"
-  [ "$(docker image inspect -f '{{.Id}}' "$BUNDLE_NODE_IMAGE" 2>/dev/null)" = "$(cat "$tmp/node-image-id")" ] ||
-    die "$file: docker load did not give $BUNDLE_NODE_IMAGE as $(cat "$tmp/node-image-id"); see $LOGS/bundle.log"
-  say "bundle: node image loaded in $(( $(date +%s) - t ))s"
+  if [ "$(docker image inspect -f '{{.Id}}' "$BUNDLE_NODE_IMAGE" 2>/dev/null)" = "$(cat "$tmp/node-image-id")" ]; then
+    # An image ID is the digest of its config, which names every layer's digest: the same image.
+    say "bundle: node image $BUNDLE_NODE_IMAGE already in Docker (the same ID): not loaded again"
+  else
+    say "bundle: loading node image $BUNDLE_NODE_IMAGE into Docker"
+    tar -xOf "$file" ./node-image.tar | docker load >>"$LOGS/bundle.log" 2>&1 || die "docker load failed; see $LOGS/bundle.log"
+    [ "$(docker image inspect -f '{{.Id}}' "$BUNDLE_NODE_IMAGE" 2>/dev/null)" = "$(cat "$tmp/node-image-id")" ] ||
+      die "$file: docker load did not give $BUNDLE_NODE_IMAGE as $(cat "$tmp/node-image-id"); see $LOGS/bundle.log"
+    say "bundle: node image loaded in $(( $(date +%s) - t ))s"
+  fi
   prune_bundle_images
   local dest=$BUNDLE_DIR
   rm -rf "$dest" && mv "$tmp" "$dest"
