@@ -28,7 +28,8 @@ BASE_KINDS = [("v1", k) for k in ("Pod", "Service", "ConfigMap", "Secret", "Pers
     ("networking.k8s.io/v1", "NetworkPolicy"), ("networking.k8s.io/v1", "Ingress"),
     ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
-    ("v1", "PersistentVolume"), ("storage.k8s.io/v1", "StorageClass")]
+    ("v1", "PersistentVolume"), ("storage.k8s.io/v1", "StorageClass"),
+    ("discovery.k8s.io/v1", "EndpointSlice")]   # a deleted Service's slice, still there, would be read as the new one's
 # status counts of a workload: equal to the snapshot's once its pods are back
 COUNTS = ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas",
           "desiredNumberScheduled", "numberReady", "numberAvailable", "updatedNumberScheduled")

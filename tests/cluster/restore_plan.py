@@ -19,12 +19,12 @@ DESIRED = ("spec", "data", "stringData", "binaryData", "type", "immutable", "rul
 HISTORY = {"ReplicaSet", "ControllerRevision"}
 # put back in place (their pods stay); any other kind changed by a case is deleted and created again, which
 # also drops the status a controller wrote for the change (an Ingress's address)
-REPLACED = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob"}
+REPLACED = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob", "PersistentVolume"}
 # annotations controllers write: not the learner's
 CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/", "kubectl.kubernetes.io/last-applied", "pv.kubernetes.io/",
                           "volume.kubernetes.io/", "volume.beta.kubernetes.io/", "control-plane.alpha.kubernetes.io/",
-                          "deprecated.daemonset.template.generation")
-MANAGED = {"EndpointSlice", "Endpoints"}   # written by the Service's controller, never by a learner
+                          "deprecated.daemonset.template.generation", "endpoints.kubernetes.io/")
+MANAGED = {"Endpoints"}   # the Service controller's mirror of the slices: follows them
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
                  "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences")
 
@@ -47,6 +47,9 @@ def desired(o: dict[str, Any], autoscaled: frozenset[tuple[str, str]] = frozense
     out = {"labels": k8s.labels(o), "annotations": own_annotations(o), **{f: o[f] for f in DESIRED if f in o}}
     if (o.get("kind"), k8s.name(o)) in autoscaled:
         out["spec"] = {k: v for k, v in k8s.spec(o).items() if k != "replicas"}
+    ref = k8s.spec(o).get("claimRef")
+    if o.get("kind") == "PersistentVolume" and isinstance(ref, dict):   # its resourceVersion: the claim's, any time
+        out["spec"] = {**k8s.spec(o), "claimRef": {k: v for k, v in ref.items() if k != "resourceVersion"}}
     return out
 
 

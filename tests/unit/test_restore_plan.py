@@ -74,11 +74,19 @@ def test_an_object_recreated_under_the_same_name_is_deleted_and_the_old_one_come
     assert names(p.recreate) == ["ConfigMap/app-config"]
 
 
-def test_runner_objects_and_managed_slices_are_never_touched() -> None:
+def test_runner_objects_are_never_touched() -> None:
     client = obj("Pod", "kubelab-client", "k1", labels={"kubelab.io/role": "client"})
-    slice_ = obj("EndpointSlice", "web-abc", "x1", api="discovery.k8s.io/v1")
     values = obj("ConfigMap", "kubelab-values", "v2", data={"a": "2"})
-    assert plan([obj("ConfigMap", "kubelab-values", "v1")], [client, slice_, values]).empty
+    assert plan([obj("ConfigMap", "kubelab-values", "v1")], [client, values]).empty
+
+
+def test_the_slice_of_a_service_the_case_made_goes_but_a_surviving_services_slice_stays() -> None:
+    svc = obj("Service", "web", "s1")
+    mine = obj("EndpointSlice", "web-abc", "x1", owner="s1", api="discovery.k8s.io/v1")
+    mine["metadata"]["annotations"] = {"endpoints.kubernetes.io/last-change-trigger-time": "now"}
+    theirs = obj("EndpointSlice", "api-abc", "x2", owner="s2", api="discovery.k8s.io/v1")
+    p = plan([svc, {**mine, "metadata": {**mine["metadata"], "annotations": {}}}], [svc, mine, theirs])
+    assert names(p.delete) == ["EndpointSlice/api-abc"] and not p.revert
 
 
 def test_a_changed_ingress_comes_back_as_a_new_object_without_the_address_a_controller_gave_it() -> None:
