@@ -14,15 +14,18 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from runner.cluster.client import Kube, connect
 from runner.cluster.kubeconfig import resolve_kubeconfig
 from runner.errors import ClusterUnavailable
 from runner.loader import LabError, load_lab_file
-from runner.verify import LabReport, failure_lines, runnable_here, verify_lab, verify_labs
+
+if TYPE_CHECKING:   # the Kubernetes client and the engine are imported when a lab item runs: every pytest process
+    # loads this plugin (each xdist worker, and the unit runs that never touch a cluster)
+    from runner.cluster.client import Kube
+    from runner.verify import LabReport
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +59,7 @@ class BrokenLabFile(pytest.File):
         path = self.path
 
         def verify_must_fail(request: pytest.FixtureRequest, kubelab_kube: Kube) -> None:
+            from runner.verify import failure_lines, verify_lab
             loaded = load_lab_file(path)
             report = verify_lab(kubelab_kube, loaded, request.config.getoption("kubelab_learner"),
                                 window=request.config.getoption("kubelab_window"))
@@ -92,6 +96,7 @@ class LabFile(pytest.File):
 
 
 def run_lab(request: pytest.FixtureRequest, kube: Kube, path: Path) -> None:
+    from runner.verify import failure_lines, runnable_here
     try:
         loaded = load_lab_file(path)
     except LabError as e:
@@ -113,6 +118,7 @@ _lock = threading.Lock()
 
 def _verified(config: pytest.Config, kube: Kube, loaded: Any, session: pytest.Session) -> LabReport:
     """With --kubelab-parallel N, the first lab item verifies every collected lab N at a time."""
+    from runner.verify import runnable_here, verify_lab, verify_labs
     window, learner = config.getoption("kubelab_window"), config.getoption("kubelab_learner")
     parallel = config.getoption("kubelab_parallel")
     cache: dict[Path, LabReport] = config.__dict__.setdefault("_kubelab_reports", {})
@@ -151,6 +157,7 @@ def kubelab_cluster(request: pytest.FixtureRequest, k8s_manager: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def kubelab_kube(request: pytest.FixtureRequest, kubelab_cluster: Any) -> Kube:
+    from runner.cluster.client import connect
     if request.config.getoption("kubelab_skip_live"):
         pytest.skip("--kubelab-skip-live")
     try:
