@@ -5,7 +5,7 @@
 #   build/test-all.sh PY JUNIT -- <pytest args of the main run>
 # Their output goes to build-results/beside.log and is printed when the main run ends; exit status: the worst of
 # the runs, where "no test ran" (pytest's 5) is a failure. The unit tests (no cluster) run first, on UNIT_WORKERS
-# processes (pytest-xdist, default 2), with their JUnit in junit-unit.xml beside JUNIT, and their bytecode cached
+# processes (pytest-xdist, default 3), with their JUnit in junit-unit.xml beside JUNIT, and their bytecode cached
 # (each worker would otherwise compile and assertion-rewrite every module again).
 set -uo pipefail
 py=$1 junit=$2; shift 3
@@ -23,7 +23,7 @@ beside() {
 beside >"$log" 2>&1 &
 pid=$!
 echo "fault suite and second-cluster tests started beside this run (pid $pid, log: $log)"
-env -u PYTHONDONTWRITEBYTECODE "$py" -m pytest tests/unit -v -p xdist -n "${UNIT_WORKERS:-2}" --dist worksteal --junitxml="$dir/junit-unit.xml"; unit=$?
+env -u PYTHONDONTWRITEBYTECODE "$py" -m pytest tests/unit -v -p xdist -n "${UNIT_WORKERS:-3}" --dist worksteal --junitxml="$dir/junit-unit.xml"; unit=$?
 "$py" -m pytest "$@" --junitxml="$junit"; main=$?
 if kill -0 "$pid" 2>/dev/null; then echo "waiting for the fault suite and second-cluster tests (log: $log)"; fi
 wait "$pid"; side=$?

@@ -120,5 +120,6 @@ def serve(api: FakeAPI) -> tuple[http.server.ThreadingHTTPServer, int]:
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    # shutdown() waits for the serving loop's next poll: 0.5 s by default, in every test's teardown
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     return srv, srv.server_address[1]
