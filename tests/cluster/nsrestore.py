@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from restore_plan import Plan, fresh_copy, key, plan, reverted
+from restore_plan import Plan, controller, fresh_copy, key, plan, reverted
 
 from runner import accessors as k8s
 from runner.checks.invariant import pod_is_ready
@@ -38,6 +38,7 @@ GONE_WAIT = 120.0
 SETTLE_WAIT = 240.0   # a rollout back to the snapshot's template, pods starting on a busy node
 POLICY_SETTLE = 5.0
 GATE_WAIT = 60.0
+UNREADY_WAIT = 20.0   # a probe that failed once needs a few periods to pass again
 
 
 class RestoreFailed(RuntimeError):
@@ -195,10 +196,19 @@ def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[st
         did.append(p.describe())
         made = {key(o): o for o in _execute(sess.kube, sess.namespace, of, p)}
         before[:] = [made.pop(key(o), o) for o in before]
-    deadline = time.monotonic() + SETTLE_WAIT
-    while diff := settled(before, take(sess.kube, sess.namespace, of)):
-        if time.monotonic() > deadline:
+    start = time.monotonic()
+    replaced: set[str] = set()
+    while diff := settled(before, objs := take(sess.kube, sess.namespace, of)):
+        if time.monotonic() > start + SETTLE_WAIT:
             raise RestoreFailed(f"not back after {SETTLE_WAIT:.0f}s: {diff[0]}")
+        if time.monotonic() > start + UNREADY_WAIT:
+            # a pod a case made unready from inside (a file its probe reads): its controller makes a new one
+            stuck = [o for o in objs if o["kind"] == "Pod" and f"pod {k8s.name(o)} is not ready again" in diff
+                     and controller(o) and k8s.name(o) not in replaced]
+            for o in stuck:
+                call(sess.kube.core.delete_namespaced_pod, k8s.name(o), sess.namespace, grace_period_seconds=0)
+                replaced.add(k8s.name(o))
+                did.append(f"replace unready Pod/{k8s.name(o)}")
         time.sleep(1.0)
     notes = []
     if previous is not None:
