@@ -295,6 +295,16 @@ def _case_kinds(cases: list[Case], sess: Session) -> list[tuple[str, str]]:
     return out
 
 
+def _pods_started(sess: Session, limit: float = 120.0) -> None:
+    """Wait until no pod of the namespace is still on its way: a pod without an IP yet is in no
+    EndpointSlice, and a case judged then could pass a check about who is selected (labels: be-prod)."""
+    from runner.activity import any_starting
+    pods = sess.informers.get("v1", "Pod", sess.namespace)
+    deadline = time.monotonic() + limit
+    while any_starting(pods.objects(), time.time()) and time.monotonic() < deadline:
+        time.sleep(1.0)
+
+
 def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanups,
             progress: Callable[[str], None] = lambda _line: None) -> dict[str, CaseResult]:
     """Every case of one lab in one namespace: the lab is walked once, step by step as `kubelab solve`
@@ -328,6 +338,7 @@ def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanu
         for i, step_id in enumerate(ids[:last + 1]):
             here = sorted((c for c in todo if c.step == step_id), key=lambda c: c.kind != "mistake")
             if here:
+                _pods_started(sess)
                 before = nsrestore.take(kube, sess.namespace, kinds)
                 previous = sess.step(ids[i - 1]) if i else None
             for c in here:
