@@ -10,9 +10,12 @@ run against the live cluster.
 * solve-check (one per lab): every step's solve as `kubelab solve` does it, then a one-shot check as
   `kubelab check` does it (a new session, invariants sampled during the check, quiet give-up).
 
-Each job runs in its own fresh namespace (learner `<base>-<random>`, so `kubelab render` in a script
-finds it): the earlier steps are replayed with their solves, then the case's files stand in for the
-step's solve. Deletion runs in the background; one sweep at the end proves every job left nothing.
+One job per lab (run_lab) walks the lab once in one namespace (learner `<base>-<random>`, so `kubelab
+render` in a script finds it): that walk is the solve-check, and each case runs in it before its step's
+solve, the namespace restored after it (tests/cluster/nsrestore.py). A case that asks for it, or every
+case after a restore that could not be proven, runs alone (run_case): a fresh namespace where the earlier
+steps are replayed with their solves. Deletion runs in the background; one sweep at the end proves every
+job left nothing.
 """
 from __future__ import annotations
 
