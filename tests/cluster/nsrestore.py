@@ -99,9 +99,7 @@ def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Pla
                     now = {**call(res(now).get, name=k8s.name(now), namespace=ns(now)).to_dict(),
                            "apiVersion": now["apiVersion"], "kind": now["kind"]}
                     continue
-                if status_of(e) != 422:
-                    raise
-                gone.append(now)                 # an immutable field: the object comes back as a new one
+                gone.append(now)        # refused (an immutable field): the object comes back as a new one
                 recreate.append(fresh_copy(then))
                 break
     for o in gone:
