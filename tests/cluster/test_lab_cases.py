@@ -9,6 +9,7 @@ import pytest
 from labcases import Case, CaseResult, alternative_cases, mistake_cases, run_all, solve_check_cases
 
 from runner.cluster.client import Kube
+from runner.loader import find_lab
 
 CASES = alternative_cases() + mistake_cases() + solve_check_cases()
 
@@ -80,4 +81,5 @@ def test_check_passes_after_solve(case: Case, case_results: dict[str, CaseResult
     for step, sec in res.step_seconds.items():
         request.node.user_properties.append((f"check {step}", f"{sec:.1f}"))
     assert not res.error, f"{case.id}: {res.error}\n{_report(res)}"
-    assert res.step_seconds, f"{case.id}: no step was checked"
+    steps = [s.id for s in find_lab(case.lab).lab.steps]
+    assert list(res.step_seconds) == steps, f"{case.id}: steps checked {list(res.step_seconds)}, not all of {steps}"
