@@ -84,8 +84,8 @@ test-any-cluster: setup
 
 # Alternatives, mistakes and `kubelab check` after `kubelab solve` of every lab (tests/cluster/test_lab_cases.py),
 # e.g. make test-cases PYTEST_ARGS='-k gateway'. Not yet in `make test`: the whole set took 34.5 min with each lab
-# walked once in a restored namespace (docs/labs.md), 159 of 164 passed; until every case passes every time, it
-# would fail CI at random.
+# walked once in a restored namespace (docs/labs.md), 159 of 164 passed (two of them partial solve-checks, a hole
+# closed since); until every case passes every time, it would fail CI at random.
 test-cases: setup cluster
 	$(call pytest,tests/cluster/test_lab_cases.py -v $(PYTEST_ARGS))
 
