@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from labcases import Case, CaseResult, alternative_cases, mistake_cases, run_all, solve_check_cases
+from labcases import Case, CaseResult, alternative_cases, mistake_cases, solve_check_cases
+from labwalk import run_all
 
 from runner.cluster.client import Kube
 from runner.loader import find_lab
