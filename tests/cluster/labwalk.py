@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nsrestore
 from labcases import Case, CaseResult, own_step, prepare, run_case, solve_and_check
 
+from runner.activity import any_starting
 from runner.cluster import objects as kobj
 from runner.cluster.client import Kube, describe_error
 from runner.engine import Session
@@ -37,7 +38,6 @@ def _case_kinds(cases: list[Case], sess: Session) -> list[tuple[str, str]]:
 def _pods_started(sess: Session, limit: float = 120.0) -> None:
     """Wait until no pod of the namespace is still on its way: a pod without an IP yet is in no
     EndpointSlice, and a case judged then could pass a check about who is selected (labels: be-prod)."""
-    from runner.activity import any_starting
     pods = sess.informers.get("v1", "Pod", sess.namespace)
     deadline = time.monotonic() + limit
     while any_starting(pods.objects(), time.time()) and time.monotonic() < deadline:
