@@ -248,12 +248,19 @@ def solve(ctx: typer.Context, lab: str, step: str | None = typer.Argument(None))
     loaded = _lab(c, lab)
     sid = _step_id(loaded, step, c)
     sess = session_for(c, loaded)
+    from runner.engine import WaitFailed  # here: `list` and `--help` must not import the client
     try:
         sess.prepare()
         s = sess.step(sid)
         done = sess.apply(s)
         sess.begin_step(s, fresh=False)     # values read at step start, kept if `run` started the step
-        done += sess.solve(s)
+        try:
+            done += sess.solve(s)
+        except WaitFailed as e:     # the cause (pull error, crash loop...) and its details, not a traceback
+            c.out.line(f"{loaded.id} / {sid}: not solved: {e.outcome.result.summary}", "bold red")
+            c.out.outcomes([e.outcome])
+            c.out.flush_json({"lab": loaded.id, "step": sid, "ok": False, "error": e.outcome.result.summary})
+            raise typer.Exit(1) from None
         for d in done:
             c.out.line(f"  {d}")
         store = c.store()

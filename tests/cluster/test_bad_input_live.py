@@ -38,14 +38,15 @@ def real_kubeconfig() -> str:
     return path
 
 
-def lab(tmp_path: Path, check: dict[str, object], manifest: str = "") -> Path:
+def lab(tmp_path: Path, check: dict[str, object], manifest: str = "", wait: dict[str, object] | None = None) -> Path:
     d, m = tmp_path / "labs" / "bad", tmp_path / "manifests" / "bad"
     d.mkdir(parents=True)
     m.mkdir(parents=True)
     (m / "cm.yaml").write_text(manifest or "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: b}\n")
     (d / "lab.yaml").write_text(yaml.safe_dump({
         "id": "bad", "title": "Bad", "concept": "c", "objectives": ["o"],
-        "steps": [{"id": "one", "title": "One", "check": [check], "solve": [{"apply": "cm.yaml"}]}]}))
+        "steps": [{"id": "one", "title": "One", "check": [check],
+                   "solve": [{"apply": "cm.yaml"}, *([{"wait": {"check": wait}}] if wait else [])]}]}))
     return d
 
 
@@ -93,5 +94,30 @@ def test_a_manifest_field_the_schema_does_not_know_is_named_at_once(real_kubecon
         code, out, err, took = kubelab("solve", str(d), "one", kubeconfig=real_kubeconfig)
         assert code != 0 and took < 25, (code, took, err)
         assert "specification" in err and "Traceback" not in err, err
+    finally:
+        kubelab("reset", str(d), kubeconfig=real_kubeconfig)
+
+
+UNPULLABLE = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "kubelab.invalid/no-such-image:1"}]
+"""
+
+
+def test_a_solve_whose_wait_fails_names_the_cause_not_a_traceback(real_kubeconfig, tmp_path):
+    available = {"condition": {"target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                               "type": "Available"}, "timeout": "30s"}
+    d = lab(tmp_path, available, UNPULLABLE, wait=available)
+    try:
+        code, out, err, _ = kubelab("solve", str(d), "one", kubeconfig=real_kubeconfig)
+        assert code == 1 and "Traceback" not in out + err, (code, out, err)
+        assert "bad / one: not solved:" in out and "kubelab.invalid/no-such-image:1" in out, out
+        assert "cannot be pulled" in out or "ImagePull" in out, out
     finally:
         kubelab("reset", str(d), kubeconfig=real_kubeconfig)

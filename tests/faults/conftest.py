@@ -1,6 +1,7 @@
 """The fault suite's disposable cluster: `kubelab-faults` (two nodes, no host ports), created here if it is
-not up and healthy, deleted at the end when this session created it (KUBELAB_KEEP_FAULT_CLUSTER=1 keeps
-it for the next run). The shared `kubelab` cluster is never touched: other runs use it meanwhile."""
+not up and healthy, else brought up to date by `cluster.sh up`; deleted at the end when this session created it
+(KUBELAB_KEEP_FAULT_CLUSTER=1 keeps it for the next run). The shared `kubelab` cluster is never touched: other
+runs use it meanwhile."""
 from __future__ import annotations
 
 import os
@@ -29,9 +30,10 @@ def fault_cluster(request: pytest.FixtureRequest) -> Iterator[FaultCluster]:
     c = FaultCluster(NAME, cluster_kubeconfig().parent / f"kubeconfig-{NAME}")
     t0 = time.monotonic()
     created = not (c.kubeconfig.exists() and c.healthy())
-    if created:
-        subprocess.run(["bash", str(REPO / "build" / "cluster.sh"), "up"], env=_cluster_env(), check=True, timeout=1800)
-        c.wait_healthy()
+    # `up` also on a healthy cluster: one left by an interrupted run may lack images or add-ons (a reused
+    # one without the lab images failed every solve with ImagePullBackOff); `up` loads only what is missing
+    subprocess.run(["bash", str(REPO / "build" / "cluster.sh"), "up"], env=_cluster_env(), check=True, timeout=1800)
+    c.wait_healthy()
     request.config.stash.setdefault("fault_cluster_seconds", round(time.monotonic() - t0, 1))  # type: ignore[call-overload]
     print(f"\nfault cluster {NAME}: {'created' if created else 'reused'} in {time.monotonic() - t0:.0f}s")
     yield c
