@@ -62,6 +62,11 @@ class Informer:
         with self._cond:
             return sorted(self._objs.values(), key=lambda o: o["metadata"].get("name", ""))
 
+    def versions(self) -> dict[str, str | None]:
+        """namespace/name -> resourceVersion of what this informer holds now."""
+        with self._cond:
+            return {k: o["metadata"].get("resourceVersion") for k, o in self._objs.items()}
+
     def unlisted(self) -> str:
         """Why this informer has no list yet (its objects are unknown, which is not the same as none)."""
         return (f"{self.kind} not listed yet ({self.last_error})" if self.last_error
@@ -171,6 +176,11 @@ class Informers:
         # every later get() would otherwise wait that long again
         inf.tried.wait(max(0.0, inf.started + wait_sync - time.monotonic()))
         return inf
+
+    def existing(self, api_version: str, kind: str) -> list[Informer]:
+        """The informers of this kind started so far (none is started here)."""
+        with self._lock:
+            return [i for i in self._all.values() if i.api_version == api_version and i.kind == kind]
 
     def stop(self) -> None:
         with self._lock:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from runner import manifest_files
 from runner.cluster import companions
@@ -15,6 +15,22 @@ from runner.schema import ApplySpec, PatchSpec, Target
 FIELD_MANAGER = "kubelab"
 LAB_LABEL = "kubelab.io/lab"
 NS_LABEL = "kubelab.io/namespace"
+
+
+class Written(NamedTuple):
+    """An object a write left behind: what a wait right after it must see (runner/engine/freshness.py)."""
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+    version: str | None                 # its resourceVersion after the write; None when deleted
+    labels: dict[str, str]
+
+
+def written_of(api_version: str, kind: str, obj: Any) -> Written:
+    meta = (obj.to_dict() if hasattr(obj, "to_dict") else obj or {}).get("metadata") or {}
+    return Written(api_version, kind, meta.get("namespace"), meta.get("name", ""), meta.get("resourceVersion"),
+                   meta.get("labels") or {})
 
 
 def load_documents(spec: ApplySpec, manifests_dir: Path, variables: dict[str, str]) -> list[dict[str, Any]]:
@@ -38,7 +54,8 @@ def prepare(kube: Kube, doc: dict[str, Any], namespace: str, lab_id: str) -> tup
     return res, doc
 
 
-def apply_docs(kube: Kube, docs: list[dict[str, Any]], namespace: str, lab_id: str) -> list[str]:
+def apply_docs(kube: Kube, docs: list[dict[str, Any]], namespace: str, lab_id: str,
+               written: list[Written] | None = None) -> list[str]:
     applied = []
     for doc in docs:
         res, body = prepare(kube, doc, namespace, lab_id)
@@ -48,8 +65,10 @@ def apply_docs(kube: Kube, docs: list[dict[str, Any]], namespace: str, lab_id: s
             raise LabError(f"Namespace {meta['name']}: a lab may only create its run's second namespace, "
                            f"named <word>-${{NAMESPACE}} (here <word>-{namespace})")
         if not second or companions.ensure(kube, body, namespace, NS_LABEL):
-            call(kube.dyn.server_side_apply, res, body=body, name=meta["name"],
-                 namespace=meta.get("namespace"), field_manager=FIELD_MANAGER, force_conflicts=True)
+            out = call(kube.dyn.server_side_apply, res, body=body, name=meta["name"],
+                       namespace=meta.get("namespace"), field_manager=FIELD_MANAGER, force_conflicts=True)
+            if written is not None:
+                written.append(written_of(body.get("apiVersion", "v1"), body["kind"], out))
         if second:     # pods are refused until the namespace has its default ServiceAccount
             _wait_default_service_account(kube, meta["name"], time.monotonic() + 120)
         applied.append(f"{body['kind']}/{meta['name']}")
@@ -129,7 +148,7 @@ def list_targets(kube: Kube, target: Target, namespace: str) -> list[dict[str, A
     return call(res.get, label_selector=target.selector_str(), **kw).to_dict().get("items") or []
 
 
-def delete_target(kube: Kube, target: Target, namespace: str) -> list[str]:
+def delete_target(kube: Kube, target: Target, namespace: str, written: list[Written] | None = None) -> list[str]:
     res = kube.resource(target.api_version, target.kind)
     gone = []
     for obj in list_targets(kube, target, namespace):
@@ -137,12 +156,14 @@ def delete_target(kube: Kube, target: Target, namespace: str) -> list[str]:
         try:
             call(res.delete, name=meta["name"], namespace=meta.get("namespace"), propagation_policy="Background")
             gone.append(f"{target.kind}/{meta['name']}")
+            if written is not None:
+                written.append(written_of(target.api_version, target.kind, obj)._replace(version=None))
         except NotFound:
             pass
     return gone
 
 
-def patch_target(kube: Kube, spec: PatchSpec, namespace: str) -> list[str]:
+def patch_target(kube: Kube, spec: PatchSpec, namespace: str, written: list[Written] | None = None) -> list[str]:
     res = kube.resource(spec.target.api_version, spec.target.kind)
     ctype = {"merge": "application/merge-patch+json", "strategic": "application/strategic-merge-patch+json",
              "json": "application/json-patch+json"}[spec.type]
@@ -152,8 +173,10 @@ def patch_target(kube: Kube, spec: PatchSpec, namespace: str) -> list[str]:
         raise ActionFailed(f"patch: {spec.target.describe()} not found in {namespace}")
     for obj in objs:
         meta = obj["metadata"]
-        call(kube.dyn.patch, res, body=spec.patch, name=meta["name"], namespace=meta.get("namespace"),
-             content_type=ctype, field_manager=FIELD_MANAGER)
+        out = call(kube.dyn.patch, res, body=spec.patch, name=meta["name"], namespace=meta.get("namespace"),
+                   content_type=ctype, field_manager=FIELD_MANAGER)
+        if written is not None:
+            written.append(written_of(spec.target.api_version, spec.target.kind, out))
         done.append(f"{spec.target.kind}/{meta['name']}")
     return done
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from runner import accessors as k8s
 from runner.cluster.client import Kube, call
+from runner.cluster.objects import Written, written_of
 
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -38,12 +39,15 @@ def undo_template(deploy: dict[str, Any], replicasets: list[dict[str, Any]],
     return revision(pick[0]), tmpl
 
 
-def rollout_undo(kube: Kube, namespace: str, name: str, to_revision: int | None = None) -> list[str]:
+def rollout_undo(kube: Kube, namespace: str, name: str, to_revision: int | None = None,
+                 written: list[Written] | None = None) -> list[str]:
     deps = kube.resource("apps/v1", "Deployment")
     rss = kube.resource("apps/v1", "ReplicaSet")
     deploy = call(deps.get, name=name, namespace=namespace).to_dict()
     items = call(rss.get, namespace=namespace).to_dict().get("items") or []
     rev, tmpl = undo_template(deploy, items, to_revision)
-    call(kube.dyn.patch, deps, name=name, namespace=namespace, content_type="application/json-patch+json",
-         body=[{"op": "replace", "path": "/spec/template", "value": tmpl}], field_manager="kubelab")
+    out = call(kube.dyn.patch, deps, name=name, namespace=namespace, content_type="application/json-patch+json",
+               body=[{"op": "replace", "path": "/spec/template", "value": tmpl}], field_manager="kubelab")
+    if written is not None:
+        written.append(written_of("apps/v1", "Deployment", out))
     return [f"Deployment/{name}: rolled back to revision {rev}"]

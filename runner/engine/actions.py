@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from runner.checks import exec as exec_check
 from runner.cluster import objects as kobj
@@ -23,18 +24,46 @@ class Actions(Waiting):
         return done
 
     def run_action(self, a: Action) -> list[str]:
-        ns = self.namespace
         if not (a.apply or a.wait):      # apply: load_documents does the final pass; wait: its check does
             a = self.final(a)
+        if a.wait or a.exec:
+            return self._observe(a)
+        barrier = self.writes()
+        docs = kobj.load_documents(a.apply, self.loaded.manifests, self.vars) if a.apply else []
+        kinds = [(d.get("apiVersion", "v1"), d.get("kind", "")) for d in docs]
+        target = a.delete or (a.patch.target if a.patch else None)
+        if target:
+            kinds.append((target.api_version, target.kind))
         if a.rollout_undo:
-            return rollout_undo(self.kube, ns, a.rollout_undo.name, a.rollout_undo.to_revision)
+            kinds.append(("apps/v1", "Deployment"))
+        if a.tls_secret:
+            kinds.append(("v1", "Secret"))
+        before = barrier.held(kinds)
+        written: list[kobj.Written] = []
+        try:
+            return self._write(a, docs, written)
+        finally:
+            barrier.wrote(before, written)
+
+    def _write(self, a: Action, docs: list[dict[str, Any]], written: list[kobj.Written]) -> list[str]:
+        ns = self.namespace
+        if a.rollout_undo:
+            return rollout_undo(self.kube, ns, a.rollout_undo.name, a.rollout_undo.to_revision, written)
         if a.apply:
-            return kobj.apply_docs(self.kube, kobj.load_documents(a.apply, self.loaded.manifests, self.vars), ns, self.lab.id)
+            return kobj.apply_docs(self.kube, docs, ns, self.lab.id, written)
         if a.delete:
-            return kobj.delete_target(self.kube, a.delete, ns)
+            return kobj.delete_target(self.kube, a.delete, ns, written)
         if a.patch:
-            return kobj.patch_target(self.kube, a.patch, ns)
+            return kobj.patch_target(self.kube, a.patch, ns, written)
+        if a.tls_secret:
+            t = a.tls_secret
+            return kobj.apply_docs(self.kube, [tls_secret_manifest(t.name, t.hosts, t.days)], ns, self.lab.id, written)
+        raise ValueError(f"unknown action {a.kind}")
+
+    def _observe(self, a: Action) -> list[str]:
+        ns = self.namespace
         if a.exec:
+            self.writes().wait()
             pod = self.wait_pod(a.exec)
             out = probes.pod_exec(self.kube, ns, pod, a.exec.command, a.exec.container)
             r = exec_check.evaluate(a.exec, out)
@@ -50,9 +79,6 @@ class Actions(Waiting):
             if not o.result.ok:
                 raise WaitFailed(o)
             return [f"waited for {o.label} ({o.elapsed:.1f}s)"]
-        if a.tls_secret:
-            t = a.tls_secret
-            return kobj.apply_docs(self.kube, [tls_secret_manifest(t.name, t.hosts, t.days)], ns, self.lab.id)
         raise ValueError(f"unknown action {a.kind}")
 
     def solve(self, step: Step) -> list[str]:

@@ -13,6 +13,7 @@ from runner.checks.base import Result
 from runner.cluster import explain
 from runner.cluster.client import api_budget
 from runner.cluster.informer import Informer
+from runner.engine.freshness import WriteBarrier
 from runner.engine.kinds import TICK_PROBE, TICK_SAFETY
 from runner.engine.observe import Observing
 from runner.engine.outcome import Outcome
@@ -26,6 +27,14 @@ QUIET_PROBE = 30.0
 
 
 class Waiting(Observing):
+    _barrier: WriteBarrier | None = None
+
+    def writes(self) -> WriteBarrier:
+        """The solve's writes a wait or check must see first (runner/engine/freshness.py)."""
+        if self._barrier is None or self._barrier.informers is not self.informers:
+            self._barrier = WriteBarrier(self.informers)
+        return self._barrier
+
     def wait_many(self, checks: list[Check], timeout: float,
                   done: Callable[[list[Result]], bool], quiet: float | None = None,
                   wake_in: Callable[[], float] | None = None) -> list[Result]:
@@ -95,6 +104,7 @@ class Waiting(Observing):
 
     def wait(self, c: Check, timeout: float | None = None) -> Outcome:
         timeout = timeout if timeout is not None else (c.timeout or self.lab.defaults.timeout)
+        self.writes().wait()
         t0 = time.monotonic()
         (r,) = self.wait_many([c], timeout, lambda rs: rs[0].ok)
         elapsed = time.monotonic() - t0
@@ -127,6 +137,7 @@ class Waiting(Observing):
         Without a sampler (a one-shot `kubelab check`) an invariant is judged on samples taken now.
         """
         self.current = step
+        self.writes().wait()
         outs: list[Outcome] = []
         plain = [c for c in step.check if c.kind != "invariant"]
         limits = [min(c.timeout or self.lab.defaults.timeout, timeout_cap or 1e9) for c in plain]

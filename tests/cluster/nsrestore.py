@@ -178,10 +178,12 @@ def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[st
     next case compares with them); RestoreFailed says what could not be brought back."""
     did: list[str] = []
     deadline = time.monotonic() + GONE_WAIT
+    # each poll lists these kinds (six labs at once: the API server's load); events are swept at the end
+    listed = [k for k in of if k[1] != "Event"]
+    running = [k for k in of if k[1] in WORKLOADS or k[1] == "Pod"]
     while True:
-        objs = take(sess.kube, sess.namespace, of)
-        p = plan(before, objs)
-        p.delete = [o for o in p.delete if o["kind"] != "Event"]    # they keep coming meanwhile: swept at the end
+        objs = take(sess.kube, sess.namespace, listed)
+        p = plan([o for o in before if o["kind"] != "Event"], objs)
         going = [o for o in objs if k8s.deleting(o)]
         if p.empty and not going:
             break
@@ -189,14 +191,14 @@ def restore(sess: Session, of: list[tuple[str, str, bool]], before: list[dict[st
             what = p.describe() if not p.empty else f"{going[0]['kind']}/{k8s.name(going[0])} still being deleted"
             raise RestoreFailed(f"not restored after {GONE_WAIT:.0f}s: {what}")
         if p.empty:
-            time.sleep(0.5)     # deletions still going: one of them may have to come back
+            time.sleep(1.0)     # deletions still going: one of them may have to come back
             continue
         did.append(p.describe())
         made = {key(o): o for o in _execute(sess.kube, sess.namespace, of, p)}
         before[:] = [made.pop(key(o), o) for o in before]
     start = time.monotonic()
     replaced: set[str] = set()
-    while diff := settled(before, objs := take(sess.kube, sess.namespace, of)):
+    while diff := settled(before, objs := take(sess.kube, sess.namespace, running)):
         if time.monotonic() > start + SETTLE_WAIT:
             raise RestoreFailed(f"not back after {SETTLE_WAIT:.0f}s: {diff[0]}")
         if time.monotonic() > start + UNREADY_WAIT:
