@@ -84,12 +84,22 @@ def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Pla
     def ns(o: dict[str, Any]) -> str | None:
         return namespace if _namespaced(of, o) else None
 
+    def ownership_back(o: dict[str, Any], managed: list[Any] | None) -> None:
+        """Field ownership as in the snapshot. A replace or create makes its own client the owner of every
+        field it wrote, and the solve's server-side apply then kept what it no longer applies: a container
+        port a case had replaced stayed beside the solve's own, and the Deployment was refused (duplicate
+        port name). Only managedFields change here, so the patch itself owns nothing."""
+        if managed:
+            call(res(o).patch, name=k8s.name(o), namespace=ns(o), body={"metadata": {"managedFields": managed}},
+                 content_type="application/merge-patch+json")
+
     gone: list[dict[str, Any]] = list(p.delete)
     recreate = list(p.recreate)
     for now, then in p.revert:
         for attempt in range(3):
             try:
                 call(res(now).replace, body=reverted(now, then), namespace=ns(now))
+                ownership_back(now, k8s.meta(then).get("managedFields"))
                 break
             except NotFound:
                 recreate.append(fresh_copy(then))
@@ -123,8 +133,11 @@ def _execute(kube: Kube, namespace: str, of: list[tuple[str, str, bool]], p: Pla
             if time.monotonic() > deadline:
                 raise RestoreFailed(f"{o['kind']}/{k8s.name(o)} still there {GONE_WAIT:.0f}s after its deletion")
             time.sleep(0.5)
-    made = [{**call(res(o).create, body=o, namespace=ns(o)).to_dict(), "apiVersion": o["apiVersion"],
-             "kind": o["kind"]} for o in recreate]
+    made = []
+    for o in recreate:
+        made.append({**call(res(o).create, body=o, namespace=ns(o)).to_dict(), "apiVersion": o["apiVersion"],
+                     "kind": o["kind"]})
+        ownership_back(o, k8s.meta(o).get("managedFields"))
     if any(o["kind"] == "NetworkPolicy" for o in gone + recreate + [n for n, _ in p.revert]):
         # kube-router programs policy changes on its own time, and no API says when it is done
         time.sleep(POLICY_SETTLE)

@@ -67,11 +67,12 @@ def controller(o: dict[str, Any]) -> str | None:
 
 
 def fresh_copy(o: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot object as a manifest to create again."""
+    """The snapshot object as a manifest to create again (its managedFields kept: they are put back after)."""
     out = copy.deepcopy(o)
     out.pop("status", None)
     for f in SERVER_FIELDS:
-        k8s.meta(out).pop(f, None)
+        if f != "managedFields":
+            k8s.meta(out).pop(f, None)
     if out.get("kind") == "Pod":     # a recreated bare pod may be scheduled anywhere again
         k8s.spec(out).pop("nodeName", None)
     return out
