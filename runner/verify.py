@@ -14,6 +14,7 @@ from runner.engine import Outcome, Session, WaitFailed
 from runner.errors import describe_error
 from runner.loader import LoadedLab
 from runner.placeholders import namespace_for
+from runner.schema import Step
 from runner.settle import Settle
 
 # The must-fail phase: a check must keep failing until the step's objects are at rest and quiet
@@ -78,31 +79,10 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
         sess.begin_step(step)     # `at: start` values, read before anything is solved
     except Exception as e:  # noqa: BLE001 - reported as the step's failure
         return StepReport(step_id, "failed", "apply", f"apply failed: {describe_error(e)}", seconds=time.monotonic() - t0)
-    plain = [c for c in step.check if c.kind != "invariant"]
-    if step.check and step.check_cannot_fail:
-        rep.status, rep.message = "declared", f"check cannot fail: {step.check_cannot_fail}"
-    elif step.check and not plain:
-        return StepReport(step_id, "failed", "must-fail", "only invariants: add a check that fails before solve "
-                          "or declare check_cannot_fail", seconds=time.monotonic() - t0)
-    elif plain:
-        # Every check, not just the step as a whole, must fail before solve: a check that already
-        # passes proves nothing about the learner's work.
-        # Until the step's objects are at rest and quiet (or the ceiling `window`): a check that would pass
-        # "by itself" once a controller or the kubelet finishes what the apply started is still seen passing.
-        settle = Settle(sess, step, plain)
-        t_mf = time.monotonic()
-        try:
-            results = sess.wait_many(plain, window, lambda rs: any(r.ok for r in rs) or settle.calm(),
-                                     wake_in=settle.wake_in)
-        finally:
-            settle.close()
-        if any(r.ok for r in results):
-            outs = [Outcome(c.label(), c.kind, r, time.monotonic() - t_mf) for c, r in zip(plain, results) if r.ok]
-            names = ", ".join(repr(o.label) for o in outs)
-            return StepReport(step_id, "failed", "must-fail",
-                              f"check {names} passes before solve: it cannot tell whether the learner did the task "
-                              "(fix the check, or declare check_cannot_fail: <reason>)", outs,
-                              time.monotonic() - t0)
+    failed = must_fail(sess, step, window, rep)
+    if failed is not None:
+        failed.seconds = time.monotonic() - t0
+        return failed
     samplers = sess.start_samplers(step)
     try:
         sess.solve(step)
@@ -122,6 +102,34 @@ def verify_step(sess: Session, step_id: str, window: float) -> StepReport:
         rep.status, rep.phase, rep.message = "failed", "check", bad[0].result.summary
     rep.seconds = time.monotonic() - t0
     return rep
+
+
+def must_fail(sess: Session, step: Step, window: float, rep: StepReport) -> StepReport | None:
+    """Right after the step's apply: every check must fail (a check that already passes proves nothing about
+    the learner's work) until the step's objects are at rest and quiet, or the ceiling `window` (a check that
+    passes "by itself" once a controller or the kubelet finishes what the apply started is still seen).
+    Returns the failed report, or None (rep marked "declared" for a step that says its check cannot fail)."""
+    plain = [c for c in step.check if c.kind != "invariant"]
+    if step.check and step.check_cannot_fail:
+        rep.status, rep.message = "declared", f"check cannot fail: {step.check_cannot_fail}"
+    elif step.check and not plain:
+        return StepReport(step.id, "failed", "must-fail", "only invariants: add a check that fails before solve "
+                          "or declare check_cannot_fail")
+    elif plain:
+        settle = Settle(sess, step, plain)
+        t_mf = time.monotonic()
+        try:
+            results = sess.wait_many(plain, window, lambda rs: any(r.ok for r in rs) or settle.calm(),
+                                     wake_in=settle.wake_in)
+        finally:
+            settle.close()
+        if any(r.ok for r in results):
+            outs = [Outcome(c.label(), c.kind, r, time.monotonic() - t_mf) for c, r in zip(plain, results) if r.ok]
+            names = ", ".join(repr(o.label) for o in outs)
+            return StepReport(step.id, "failed", "must-fail",
+                              f"check {names} passes before solve: it cannot tell whether the learner did the task "
+                              "(fix the check, or declare check_cannot_fail: <reason>)", outs)
+    return None
 
 
 def verify_steps(sess: Session, report: LabReport, window: float,

@@ -38,7 +38,7 @@ from runner.cluster.client import Kube, describe_error
 from runner.engine import Outcome, Session
 from runner.loader import LoadedLab, find_lab, repo_root
 from runner.schema import ApplySpec, PatchSpec, Step, Target
-from runner.verify import Cleanups, LabReport
+from runner.verify import PRECHECK_WINDOW, Cleanups, LabReport, StepReport, must_fail
 
 ROOT = repo_root()
 ALTERNATIVES = ROOT / "tests" / "fixtures" / "alternatives"
@@ -204,11 +204,24 @@ def own_step(sess: Session, case: Case, res: CaseResult) -> None:
 
 
 def _run_solve_check(kube: Kube, sess: Session, loaded: LoadedLab, res: CaseResult) -> None:
-    """Each step as `kubelab solve <lab> <step>` then `kubelab check <lab> <step>` (two sessions, as two
-    processes would be): the check must pass."""
+    """Each step as `kubelab verify` judges it before its solve, then `kubelab solve <lab> <step>` and
+    `kubelab check <lab> <step>` (two sessions, as two processes would be): the check must pass."""
     for s in loaded.lab.steps:
+        if why := passes_before_solve(sess, s.id):
+            res.failed_steps.append(s.id)
+            res.error = f"step {s.id}: {why}"
+            return
         if not solve_and_check(kube, sess, loaded, s.id, res):
             return     # later steps build on this one
+
+
+def passes_before_solve(sess: Session, step_id: str) -> str:
+    """`kubelab verify`'s must-fail phase at the step's start: what is wrong, or ""."""
+    step = sess.step(step_id)
+    sess.apply(step)
+    sess.begin_step(step)
+    failed = must_fail(sess, step, PRECHECK_WINDOW, StepReport(step_id, "passed"))
+    return failed.message if failed is not None else ""
 
 
 def solve_and_check(kube: Kube, sess: Session, loaded: LoadedLab, step_id: str, res: CaseResult,

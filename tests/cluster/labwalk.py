@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import nsrestore
-from labcases import Case, CaseResult, own_step, prepare, run_case, solve_and_check
+from labcases import Case, CaseResult, own_step, passes_before_solve, prepare, run_case, solve_and_check
 
 from runner.activity import any_starting
 from runner.cluster import objects as kobj
@@ -47,7 +47,8 @@ def _pods_started(sess: Session, limit: float = 120.0) -> None:
 def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanups,
             progress: Callable[[str], None] = lambda _line: None) -> dict[str, CaseResult]:
     """Every case of one lab in one namespace: the lab is walked once, step by step as `kubelab solve`
-    then `kubelab check` do it (the solve-check case); before a step's own solve, each case of that step
+    then `kubelab check` do it, after verify's must-fail phase (the solve-check case: `kubelab verify` and
+    `kubelab check` after `kubelab solve` in one walk); before a step's own solve, each case of that step
     acts instead of the solve and is judged, then the namespace is restored to the step's start
     (tests/cluster/nsrestore.py). A restore that cannot be proven, or a step that does not pass, sends
     the cases still to run to fresh namespaces of their own (run_case), as before."""
@@ -70,11 +71,16 @@ def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanu
     alone = [c for c in todo if c.fresh]
     todo = [c for c in todo if not c.fresh]
     broken = ""
+    restored = False      # a case ran and the namespace was restored after it
     try:
         prepare(sess)
         kinds = nsrestore.kinds(kube, sess.cluster_kinds() + _case_kinds(todo, sess))
         last = max([ids.index(c.step) for c in todo], default=-1) if spine_case is None else len(ids) - 1
         for i, step_id in enumerate(ids[:last + 1]):
+            if spine_case is not None and (why := passes_before_solve(sess, step_id)):
+                broken = spine.error = f"step {step_id}: {why}"
+                spine.failed_steps.append(step_id)
+                break
             here = sorted((c for c in todo if c.step == step_id), key=lambda c: c.kind != "mistake")
             if here:
                 _pods_started(sess)
@@ -87,6 +93,7 @@ def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanu
                     own_step(sess, c, res)
                 except Exception as e:  # noqa: BLE001 - reported by the test
                     res.error = describe_error(e)
+                restored = True
                 try:
                     done = nsrestore.restore(sess, kinds, before, previous)
                     res.seconds = time.monotonic() - c0
@@ -108,8 +115,10 @@ def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanu
     if spine_case is not None:
         spine.seconds = time.monotonic() - t0
         out[spine_case.id] = spine
-        if not spine.error and len(spine.step_seconds) < len(ids):
-            # a restore broke the walk before its end: the solve-check walks the lab again, alone
+        walked = len(spine.step_seconds) == len(ids) and not (spine.error or spine.failed_steps)
+        if not walked and (not spine.error or restored):
+            # a restore broke the walk before its end, or left something its own next step tripped on: the
+            # solve-check walks the lab again, alone (the failure stays in the progress line)
             progress(f"[cases {lab}] the solve-check walks the lab again in a namespace of its own: {broken}")
             out[spine_case.id] = run_case(kube, spine_case, base, cleanups)
     rest = [c for c in todo if c.id not in out]

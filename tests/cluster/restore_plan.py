@@ -104,6 +104,14 @@ def plan(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> Plan:
     old_uids = {k8s.meta(o).get("uid") for o in then.values()}
     surviving = {k8s.meta(o).get("uid") for k, o in now.items() if k in then
                  and k8s.meta(o).get("uid") == k8s.meta(then[k]).get("uid")}
+    # what a surviving owner made again under a snapshot name (the ReplicaSet of a Deployment created again)
+    # stands for the snapshot's object, and so do its own pods
+    grew = True
+    while grew:
+        again = {k8s.meta(o).get("uid") for k, o in now.items() if controller(o) in surviving
+                 and (k in then or o.get("kind") not in HISTORY)} - surviving
+        surviving |= again
+        grew = bool(again)
     scaled = autoscaled_by(before + after)
     p = Plan()
     for k, o in now.items():
@@ -111,7 +119,7 @@ def plan(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> Plan:
             continue
         if k not in then or k8s.meta(o).get("uid") not in old_uids:
             owner = controller(o)
-            if o.get("kind") == "Event" or owner not in surviving or o.get("kind") in HISTORY:
+            if o.get("kind") == "Event" or owner not in surviving or (o.get("kind") in HISTORY and k not in then):
                 p.delete.append(o)
         elif o.get("kind") != "Event" and desired(o, scaled) != desired(then[k], scaled) and (
                 o.get("kind") == "Pod" or controller(o) not in surviving):

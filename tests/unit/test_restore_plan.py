@@ -52,6 +52,14 @@ def test_a_changed_spec_or_label_is_put_back_and_status_is_not_a_change() -> Non
     assert body["spec"] == {"replicas": 3} and body["metadata"]["resourceVersion"] == "1"
 
 
+def test_a_deployment_created_again_keeps_the_replicaset_and_pods_its_controller_made_again() -> None:
+    # the case deleted web (foreground); the restore created it again (d2), which made web-1 and a pod again
+    again = obj("Deployment", "web", "d2", api="apps/v1", spec={"replicas": 3})
+    rs = obj("ReplicaSet", "web-1", "r2", owner="d2", api="apps/v1", spec={"replicas": 3})
+    pod = obj("Pod", "web-1-z", "p9", owner="r2")
+    assert plan([again, RS, POD], [again, rs, pod]).empty
+
+
 def test_what_a_surviving_owner_controls_is_left_to_it() -> None:
     scaled_rs = {**RS, "spec": {"replicas": 5}}    # the Deployment's controller wrote it; it writes it back
     assert plan([DEPLOY, RS, POD], [DEPLOY, scaled_rs, POD]).empty
