@@ -62,7 +62,8 @@ class Case:
         """The case needs a namespace of its own (what a restore cannot put back; see the fixtures' README)."""
         if self.meta.get("fresh"):
             return True
-        return bool(self.path and self.path.suffix == ".sh" and "# case: fresh namespace" in self.path.read_text())
+        return bool(self.path and self.path.suffix in (".sh", ".yaml")
+                    and "# case: fresh namespace" in self.path.read_text())
 
     @property
     def id(self) -> str:

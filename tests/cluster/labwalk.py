@@ -141,8 +141,9 @@ def cost(case: Case) -> int:
 
 def run_all(kube: Kube, cases: list[Case], base: str, workers: int,
             progress: Callable[[str], None] = lambda _line: None) -> dict[str, CaseResult]:
-    """Every case, one job per lab (run_lab), `workers` labs at a time, the labs with most steps to walk
-    first; one sweep at the end (its leftovers fail the cases of that namespace)."""
+    """Every case, one job per lab (run_lab) and one per case that needs a fresh namespace, `workers` jobs
+    at a time, those with most steps to walk first; one sweep at the end (its leftovers fail the cases of
+    that namespace)."""
     cleanups = Cleanups(kube)
     t0 = time.monotonic()
     lock = threading.Lock()
@@ -155,14 +156,21 @@ def run_all(kube: Kube, cases: list[Case], base: str, workers: int,
         with lock:
             progress(f"[cases {time.monotonic() - t0:5.0f}s] {line}")
 
-    def one(lab: str) -> dict[str, CaseResult]:
-        results = run_lab(kube, lab, labs[lab], base, cleanups, say)
+    # a case that needs a namespace of its own is a job of its own: beside its lab's walk, not after it
+    jobs = [(lab, [c for c in cs if not c.fresh]) for lab, cs in labs.items()]
+    jobs += [(c.lab, [c]) for c in cases if c.fresh]
+    jobs = [(lab, cs) for lab, cs in jobs if cs]
+
+    def one(job: tuple[str, list[Case]]) -> dict[str, CaseResult]:
+        lab, todo = job
+        results = (run_lab(kube, lab, todo, base, cleanups, say) if not todo[0].fresh
+                   else {todo[0].id: run_case(kube, todo[0], base, cleanups)})
         with lock:
             done[0] += 1
         bad = [f"{k}: {r.error[:200]}" for k, r in results.items() if r.error]
-        say(f"lab {done[0]}/{len(labs)} {lab}: {len(results)} cases" + (f"; errors: {'; '.join(bad)}" if bad else ""))
+        say(f"job {done[0]}/{len(jobs)} {lab}: {len(results)} cases" + (f"; errors: {'; '.join(bad)}" if bad else ""))
         return results
-    ordered = sorted(labs, key=lambda lab: sum(cost(c) + 1 for c in labs[lab]), reverse=True)
+    ordered = sorted(jobs, key=lambda job: sum(cost(c) + 1 for c in job[1]), reverse=True)
     results: dict[str, CaseResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for r in pool.map(one, ordered):
