@@ -32,7 +32,14 @@ def fault_cluster(request: pytest.FixtureRequest) -> Iterator[FaultCluster]:
     created = not (c.kubeconfig.exists() and c.healthy())
     # `up` also on a healthy cluster: one left by an interrupted run may lack images or add-ons (a reused
     # one without the lab images failed every solve with ImagePullBackOff); `up` loads only what is missing
-    subprocess.run(["bash", str(REPO / "build" / "cluster.sh"), "up"], env=_cluster_env(), check=True, timeout=1800)
+    script = str(REPO / "build" / "cluster.sh")
+    ok = subprocess.run(["bash", script, "up"], env=_cluster_env(), timeout=1800).returncode == 0
+    if not ok and not created:     # a leftover `up` cannot bring up to date (another node image): a new one
+        subprocess.run(["bash", script, "down"], env=_cluster_env(), check=True, timeout=300)
+        created = True
+        ok = subprocess.run(["bash", script, "up"], env=_cluster_env(), timeout=1800).returncode == 0
+    if not ok:
+        pytest.fail(f"build/cluster.sh up failed for {NAME}: see its output above", pytrace=False)
     c.wait_healthy()
     request.config.stash.setdefault("fault_cluster_seconds", round(time.monotonic() - t0, 1))  # type: ignore[call-overload]
     print(f"\nfault cluster {NAME}: {'created' if created else 'reused'} in {time.monotonic() - t0:.0f}s")
