@@ -173,8 +173,8 @@ def run_all(kube: Kube, cases: list[Case], base: str, workers: int,
     ordered = sorted(jobs, key=lambda job: sum(cost(c) + 1 for c in job[1]), reverse=True)
     results: dict[str, CaseResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for r in pool.map(one, ordered):
-            results.update(r)
+        for got in pool.map(one, ordered):
+            results.update(got)
     say(f"all {len(cases)} ran; sweeping their namespaces")
     cleanups.finish()
     say("clean")

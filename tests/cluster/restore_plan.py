@@ -55,7 +55,7 @@ def desired(o: dict[str, Any], autoscaled: frozenset[tuple[str, str]] = frozense
 
 def autoscaled_by(objs: list[dict[str, Any]]) -> frozenset[tuple[str, str]]:
     refs = [k8s.spec(o).get("scaleTargetRef") for o in objs if o.get("kind") == "HorizontalPodAutoscaler"]
-    return frozenset((r.get("kind"), r.get("name")) for r in refs if isinstance(r, dict))
+    return frozenset((str(r.get("kind")), str(r.get("name"))) for r in refs if isinstance(r, dict))
 
 
 def controller(o: dict[str, Any]) -> str | None:
