@@ -83,6 +83,8 @@ def _crash_log(kube: Kube, ns: str, pod: str, container: str) -> str:
             text = call(kube.core.read_namespaced_pod_log, pod, ns, container=container, previous=previous, tail_lines=3)
         except Exception:  # noqa: BLE001 - no previous instance yet: try the current one
             continue
+        if (text or "").startswith("unable to retrieve container logs"):
+            continue   # the kubelet's answer once that instance is gone, not the container's output
         lines = [x for x in (text or "").splitlines() if x.strip()]
         if lines:
             return lines[-1].strip()[:200]
