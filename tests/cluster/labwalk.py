@@ -51,7 +51,8 @@ def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanu
     `kubelab check` after `kubelab solve` in one walk); before a step's own solve, each case of that step
     acts instead of the solve and is judged, then the namespace is restored to the step's start
     (tests/cluster/nsrestore.py). A restore that cannot be proven, or a step that does not pass, sends
-    the cases still to run to fresh namespaces of their own (run_case), as before."""
+    the cases still to run to fresh namespaces of their own (run_case), as before. A case that asks for a
+    fresh namespace is not given here: run_all makes it a job of its own."""
     t0 = time.monotonic()
     out: dict[str, CaseResult] = {}
     spine_case = next((c for c in cases if c.kind == "solve-check"), None)
@@ -68,8 +69,6 @@ def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanu
     for c in unknown:
         out[c.id] = CaseResult(error=f"no step {c.step!r} in lab {lab}")
     todo = [c for c in todo if c.step in ids]
-    alone = [c for c in todo if c.fresh]
-    todo = [c for c in todo if not c.fresh]
     broken = ""
     restored = False      # a case ran and the namespace was restored after it
     try:
@@ -124,7 +123,6 @@ def run_lab(kube: Kube, lab: str, cases: list[Case], base: str, cleanups: Cleanu
     rest = [c for c in todo if c.id not in out]
     if rest:
         progress(f"[cases {lab}] {len(rest)} cases run in namespaces of their own: {broken}")
-    rest += alone
     for c in rest:
         out[c.id] = run_case(kube, c, base, cleanups)
     return out
