@@ -69,11 +69,11 @@ class StepValues:
     # --- the ConfigMap ------------------------------------------------------------------
     def _load(self, step_id: str) -> dict[str, Any]:
         try:
-            cm = call(self.sess.kube.core.read_namespaced_config_map, CONFIGMAP, self.sess.namespace)
+            cm = call(self.sess.kube.resource("v1", "ConfigMap").get, name=CONFIGMAP, namespace=self.sess.namespace).to_dict()
         except Exception:  # noqa: BLE001 - not there yet: nothing stored
             return {}
         try:
-            stored: dict[str, Any] = json.loads((cm.data or {}).get(step_id) or "{}")
+            stored: dict[str, Any] = json.loads((cm.get("data") or {}).get(step_id) or "{}")
             return stored
         except ValueError:
             return {}

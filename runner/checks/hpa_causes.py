@@ -11,7 +11,7 @@ from runner import accessors as k8s
 from runner.accessors import name as obj_name
 from runner.accessors import spec as spec_of
 from runner.accessors import status
-from runner.checks.hpa_state import STOP_LAG, above_target, conditions, scale_down_window, utilizations
+from runner.checks.hpa_state import STOP_LAG, above_target, conditions, scale_down_window, seconds, utilizations
 
 
 def utilization_text(hpa: dict[str, Any]) -> list[str]:
@@ -26,11 +26,13 @@ def utilization_text(hpa: dict[str, Any]) -> list[str]:
     return out
 
 
-def hpa_causes(hpa: dict[str, Any], stopped: tuple[str, float] | None = None) -> list[str]:
+def hpa_causes(hpa: dict[str, Any], stopped: tuple[str, float] | None = None,
+               now: float | None = None) -> list[str]:
     """The reasons, most specific first; a condition that is False says all (nothing else is added).
 
     stopped: (pod, seconds ago) of the namespace's newest pod stop (hpa_state.last_stop), to tell a
-    reading that still holds a stopped load from a load that is still there."""
+    reading that still holds a stopped load from a load that is still there. now: epoch, to tell how
+    long ago the HPA last scaled (status.lastScaleTime)."""
     name = obj_name(hpa)
     what = f"HorizontalPodAutoscaler {name}"
     conds = conditions(hpa)
@@ -51,18 +53,33 @@ def hpa_causes(hpa: dict[str, Any], stopped: tuple[str, float] | None = None) ->
         out.append(f"{what} still reads {', '.join(usage)}, from before pod {stopped[0]} stopped "
                    f"{stopped[1]:.0f} s ago: metrics-server measures each pod's CPU over its last scrape interval "
                    f"(15 s) and the HPA reads it every 15 s, so a stopped load shows for up to about a minute")
+    window = scale_down_window(hpa)
+    unset = "" if k8s.dig(spec, "behavior", "scaleDown").get("stabilizationWindowSeconds") is not None else \
+        ", the default: behavior.scaleDown sets none"
+    held = f"{what} keeps {st.get('currentReplicas', '?')} replicas for its scale-down stabilization window " \
+           f"(behavior.scaleDown.stabilizationWindowSeconds: {window}){unset}"
+    above_min = int(st.get("currentReplicas") or 0) > int(spec.get("minReplicas") or 1)
+    scaled = _seconds_since(st.get("lastScaleTime"), now)
     # the controller says ScaleDownStabilized at the minimum too: it only explains replicas above it, unneeded by load
-    if able.get("reason") == "ScaleDownStabilized" and low and \
-            int(st.get("currentReplicas") or 0) > int(spec.get("minReplicas") or 1):
-        window = scale_down_window(hpa)
-        unset = "" if k8s.dig(spec, "behavior", "scaleDown").get("stabilizationWindowSeconds") is not None else \
-            ", the default: behavior.scaleDown sets none"
-        out.append(f"{what} keeps {st.get('currentReplicas', '?')} replicas for its scale-down stabilization "
-                   f"window (behavior.scaleDown.stabilizationWindowSeconds: {window}){unset}: {', '.join(usage)}, "
-                   f"but it scales down only to the highest recommendation of the last {window} s "
-                   f"(AbleToScale: ScaleDownStabilized)")
+    if able.get("reason") == "ScaleDownStabilized" and low and above_min:
+        out.append(f"{held}: {', '.join(usage)}, but it scales down only to the highest recommendation of the "
+                   f"last {window} s (AbleToScale: ScaleDownStabilized)")
+    # before the reading falls (metrics lag, or within the tolerance) the window is already the reason to come
+    elif above_min and not above_target(hpa) and scaled is not None and 0 <= scaled < window:
+        out.append(f"{held}: it scaled to {st.get('currentReplicas')} {scaled:.0f} s ago and, once the load is "
+                   f"gone, scales down only to the highest recommendation of the last {window} s "
+                   f"(about {window - scaled:.0f} s more)")
     if usage:
         limited = conds.get("ScalingLimited") or {}
         extra = f"; {limited.get('reason')}: {limited.get('message')}" if limited.get("status") == "True" else ""
         out.append(f"{what}: {', '.join(usage)}; {replicas}{extra}")
     return out
+
+
+def _seconds_since(stamp: Any, now: float | None) -> float | None:
+    if not stamp or now is None:
+        return None
+    try:
+        return now - seconds(str(stamp))
+    except ValueError:
+        return None

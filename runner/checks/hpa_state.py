@@ -80,8 +80,7 @@ def pending(hpa: dict[str, Any]) -> bool:
         return True                                             # a metric not read yet
     if above_target(hpa) and current < high:
         return True
-    below = bool(usage) and all(now < target * (1 - TOLERANCE) for now, target in usage)
-    return below and current > low
+    return below_target(hpa) and current > low
 
 
 def targets(checks: Iterable[Any]) -> list[Target]:
@@ -97,7 +96,7 @@ def targets(checks: Iterable[Any]) -> list[Target]:
 METRICS_LAG = 45.0   # s after a pod turns Ready before its CPU is in what the HPA read (a 15 s window, scrape, sync)
 
 
-def _seconds(stamp: str) -> float:
+def seconds(stamp: str) -> float:
     """Epoch of an API time stamp, with or without fractions of a second (an Event's eventTime has them)."""
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=UTC).timestamp()
 
@@ -110,7 +109,7 @@ def warming(pods: Iterable[dict[str, Any]], now: float) -> bool:
             stamp = c.get("lastTransitionTime")
             if c.get("type") == "Ready" and c.get("status") == "True" and stamp:
                 try:
-                    if now - _seconds(str(stamp)) < METRICS_LAG:
+                    if now - seconds(str(stamp)) < METRICS_LAG:
                         return True
                 except ValueError:
                     continue
@@ -138,7 +137,7 @@ def last_stop(events: Iterable[dict[str, Any]]) -> tuple[str, float] | None:
             continue
         stamp = k8s.event_time(e)
         try:
-            at = _seconds(stamp) if stamp else None
+            at = seconds(stamp) if stamp else None
         except ValueError:
             continue
         if at is not None and pod and (newest is None or at > newest[1]):
@@ -151,7 +150,17 @@ def above_target(hpa: dict[str, Any]) -> bool:
     return any(now is not None and target and now > target * (1 + TOLERANCE) for _, now, target in utilizations(hpa))
 
 
+def below_target(hpa: dict[str, Any]) -> bool:
+    """Every utilization metric is read and below its target (beyond the controller's tolerance)."""
+    usage = utilizations(hpa)
+    return bool(usage) and all(now is not None and target and now < target * (1 - TOLERANCE) for _, now, target in usage)
+
+
 def lagging(hpa: dict[str, Any], stop: tuple[str, float] | None, now: float) -> bool:
-    """The HPA reads CPU above its target although a pod (a load generator) stopped less than STOP_LAG
-    ago: its figures may still hold that pod's load, so its present reading says nothing yet."""
-    return stop is not None and 0 <= now - stop[1] < STOP_LAG and above_target(hpa)
+    """A pod (a load generator) stopped less than STOP_LAG ago and the HPA does not read it yet: above
+    its target, or within its tolerance with replicas to give back. Its figures may still hold that
+    pod's load, so its present reading says nothing yet."""
+    if stop is None or not 0 <= now - stop[1] < STOP_LAG:
+        return False
+    current, _, low, _ = replicas(hpa)
+    return above_target(hpa) or (not below_target(hpa) and current > low)

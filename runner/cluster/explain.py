@@ -129,7 +129,7 @@ def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -
             continue
         if t.kind == "HorizontalPodAutoscaler":
             stopped = _last_stop(kube, t.namespace or ns)
-            found += [w for o in objs[:3] for w in hpa_causes.hpa_causes(o, stopped)]
+            found += [w for o in objs[:3] for w in hpa_causes.hpa_causes(o, stopped, time.time())]
         elif t.kind == "Service":
             services += [o["metadata"]["name"] for o in objs]
         elif t.kind == "EndpointSlice":

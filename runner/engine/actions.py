@@ -12,7 +12,6 @@ from runner.engine.outcome import WaitFailed
 from runner.engine.waiting import Waiting
 from runner.errors import ActionFailed
 from runner.schema import Action, Step
-from runner.tls import tls_secret_manifest
 
 
 class Actions(Waiting):
@@ -57,6 +56,7 @@ class Actions(Waiting):
             return kobj.patch_target(self.kube, a.patch, ns, written)
         if a.tls_secret:
             t = a.tls_secret
+            from runner.tls import tls_secret_manifest  # cryptography only for the labs that make a certificate
             return kobj.apply_docs(self.kube, [tls_secret_manifest(t.name, t.hosts, t.days)], ns, self.lab.id, written)
         raise ValueError(f"unknown action {a.kind}")
 
