@@ -11,8 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from kubernetes import client
-
+from runner import accessors as k8s
 from runner import offers_cache
 from runner.cluster.client import Kube, api_budget, call, status_of, translated
 from runner.cluster.nodeports import port_range
@@ -59,7 +58,9 @@ def host_ports(kind_cluster: str | None, node_names: list[str]) -> frozenset[int
 
 
 def facts(kube: Kube) -> ClusterFacts:
-    api = kube.api
+    def get(path: str) -> Any:
+        """The object or list at path as plain JSON: no typed models (their modules cost a second of CPU)."""
+        return call(kube.dyn.request, "GET", path, serializer=lambda _client, data: data)
 
     def discovery(path: str) -> Any:
         """One GET, no retries: an aggregated API that is registered but down answers 503, i.e. not served."""
@@ -73,19 +74,18 @@ def facts(kube: Kube) -> ClusterFacts:
             raise
 
     reads: dict[str, Callable[[], Any]] = {
-        "nodes": lambda: call(kube.core.list_node),
-        "daemonsets": lambda: call(client.AppsV1Api(api).list_namespaced_daemon_set, "kube-system"),
-        "classes": lambda: call(client.StorageV1Api(api).list_storage_class),
-        "ingress_class": lambda: call(client.NetworkingV1Api(api).read_ingress_class, "traefik"),
-        "gateway_class": lambda: call(client.CustomObjectsApi(api).get_cluster_custom_object,
-                                      "gateway.networking.k8s.io", "v1", "gatewayclasses", "traefik"),
-        "traefik": lambda: call(kube.core.read_namespaced_service, "traefik", "kubelab-system"),
+        "nodes": lambda: get("/api/v1/nodes"),
+        "daemonsets": lambda: get("/apis/apps/v1/namespaces/kube-system/daemonsets"),
+        "classes": lambda: get("/apis/storage.k8s.io/v1/storageclasses"),
+        "ingress_class": lambda: get("/apis/networking.k8s.io/v1/ingressclasses/traefik"),
+        "gateway_class": lambda: get("/apis/gateway.networking.k8s.io/v1/gatewayclasses/traefik"),
+        "traefik": lambda: get("/api/v1/namespaces/kubelab-system/services/traefik"),
         "metrics": lambda: discovery("/apis/metrics.k8s.io/v1beta1"),
     }
     with ThreadPoolExecutor(len(reads)) as pool:     # at once: on a loaded API server one read can take seconds
         futures = {k: pool.submit(_read, fn) for k, fn in reads.items()}
         got = {k: f.result() for k, f in futures.items()}
-    nodes = [api.sanitize_for_serialization(n) for n in got["nodes"].items] if got["nodes"] else []
+    nodes: list[dict[str, Any]] = got["nodes"]["items"] if got["nodes"] else []
 
     def exists(key: str) -> bool | None:
         return None if got[key] is None else got[key] is not False
@@ -99,9 +99,9 @@ def facts(kube: Kube) -> ClusterFacts:
         traefik_service=exists("traefik"),
         metrics_api=exists("metrics"),
         default_storage_class=None if classes is None else any(
-            (c.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
-            for c in (classes.items if classes else [])),
-        daemonsets=None if daemonsets is None else [d.metadata.name for d in (daemonsets.items if daemonsets else [])],
+            k8s.annotations(c).get("storageclass.kubernetes.io/is-default-class") == "true"
+            for c in (classes["items"] if classes else [])),
+        daemonsets=None if daemonsets is None else [k8s.name(d) for d in (daemonsets["items"] if daemonsets else [])],
         assumed=assumed_from_env(),
     )
 
