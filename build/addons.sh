@@ -82,7 +82,8 @@ metrics_server() {
   tar -C "$src" -cf - . | docker exec -i "$NODE" tar -C "$tmp/base" -xf -
   render "$ADDONS/metrics-server.yaml" | docker exec -i "$NODE" sh -c "cat >$tmp/ms/patch.yaml"
   printf 'resources: [../base]\npatches: [{path: patch.yaml}]\n' | docker exec -i "$NODE" sh -c "cat >$tmp/ms/kustomization.yaml"
-  kc kustomize "$tmp/ms" | apply || die "applying metrics-server failed; see $LOGS/addons.log"
+  # upstream's base still says commonLabels: kustomize's deprecation warning goes to the log, not the user
+  kc kustomize "$tmp/ms" 2>>"$LOGS/addons.log" | apply || die "applying metrics-server failed; see $LOGS/addons.log"
 }
 
 wait_rollout() {  # wait_rollout NS KIND/NAME
