@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.accessors import conditions, containers, deleting, labels, section, spec, state, status
+from runner.accessors import conditions, containers, deleting, labels, meta, section, spec, state, status
 from runner.accessors import name as obj_name
 
 PULL = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
@@ -66,6 +66,12 @@ def pod_causes(pod: dict[str, Any]) -> list[tuple[str, str | None]]:
         if c.get("type") == "PodScheduled" and c.get("status") == "False":
             out.append((f"pod {_name(pod)} cannot be scheduled: {c.get('message') or c.get('reason')}", None))
     return out
+
+
+def newest_first(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pods newest first: the newest runs the learner's latest template, so its cause leads (an older pod
+    of the previous ReplicaSet, failing for the reason the learner is fixing, comes after)."""
+    return sorted(pods, key=lambda p: str(meta(p).get("creationTimestamp") or ""), reverse=True)
 
 
 def service_selects_none(svc: dict[str, Any], pods_in_namespace: list[dict[str, Any]]) -> str | None:

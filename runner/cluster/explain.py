@@ -155,7 +155,7 @@ def find_causes(kube: Kube, ns: str, c: Check, objects: list[tuple[str, str]]) -
         else:
             pods += _pods_of(kube, ns, "Service", [svc])
     seen: set[str] = set()
-    for p in pods:
+    for p in causes.newest_first(pods):
         if p["metadata"]["name"] in seen:
             continue
         seen.add(p["metadata"]["name"])

@@ -41,3 +41,13 @@ def test_found_in_another_namespace():
     assert causes.elsewhere("Deployment", "web", "lab-rolling-update", ["default"]) == \
         "Deployment web not found in lab-rolling-update; found in default"
     assert causes.elsewhere("Deployment", "web", "lab-x", []) is None
+
+
+def test_the_newest_pod_leads_the_causes():
+    # probes/startup/startup-budget-too-small.yaml (CI): the old pod's readiness failure was named before the
+    # new pod's startup probe: the API lists pods by name
+    old = {"metadata": {"name": "slow-5d948f46f6-c25hz", "creationTimestamp": "2026-11-27T02:24:02Z"}}
+    new = {"metadata": {"name": "slow-7bb894fcc9-kmnr6", "creationTimestamp": "2026-11-27T02:25:40Z"}}
+    bare = {"metadata": {"name": "x"}}
+    assert [p["metadata"]["name"] for p in causes.newest_first([old, bare, new])] == [
+        "slow-7bb894fcc9-kmnr6", "slow-5d948f46f6-c25hz", "x"]
