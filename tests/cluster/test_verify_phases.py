@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,11 @@ def lab(lab_id: str, steps: list[dict[str, Any]]) -> LoadedLab:
     return LoadedLab(Lab.model_validate(data), empty, empty)
 
 
-def deployment(name: str, replicas: int) -> dict[str, Any]:
+def deployment(name: str, replicas: int, grace: int = 0) -> dict[str, Any]:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
                      "template": {"metadata": {"labels": {"app": name}}, "spec": {
-                         "terminationGracePeriodSeconds": 0,
+                         "terminationGracePeriodSeconds": grace,
                          "containers": [{"name": "c", "image": "docker.io/library/busybox:1.35.0",
                                          "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"]}]}}}}
 
@@ -79,6 +80,20 @@ def test_check_the_solve_makes_pass_still_verifies(kube: Kube) -> None:
                               "solve": [{"apply": {"manifest": deployment("web", 2)}}]}])
     report = verify_lab(kube, loaded, LEARNER)
     assert report.ok, [(s.step, s.phase, s.message) for s in report.steps] + [report.error]
+
+
+def test_cleanup_does_not_wait_out_a_pods_grace_period(kube: Kube) -> None:
+    # sleep as PID 1 ignores SIGTERM: with 300 s of grace the namespace goes in time only because the reset
+    # deletes its pods with zero grace
+    loaded = lab("grace", [{"id": "run", "title": "run", "check": [running_pods("slow-stop", 1)],
+                            "solve": [{"apply": {"manifest": deployment("slow-stop", 1, grace=300)}}]}])
+    cleanups = Cleanups(kube)
+    report = verify_lab(kube, loaded, LEARNER, cleanups=cleanups)
+    assert all(s.status == "passed" for s in report.steps), [(s.phase, s.message) for s in report.steps]
+    t0 = time.monotonic()
+    assert cleanups.finish(timeout=120) == {}
+    assert report.ok, report.error
+    print(f"swept in {time.monotonic() - t0:.1f}s")
 
 
 def test_sweep_fails_the_run_when_something_is_left(kube: Kube) -> None:
