@@ -11,7 +11,7 @@ from runner import accessors as k8s
 from runner.accessors import name as obj_name
 from runner.accessors import spec as spec_of
 from runner.accessors import status
-from runner.checks.hpa_state import STOP_LAG, above_target, conditions, scale_down_window, seconds, utilizations
+from runner.checks.hpa_state import STOP_LAG, above_target, conditions, replicas, scale_down_window, seconds, utilizations
 
 
 def utilization_text(hpa: dict[str, Any]) -> list[str]:
@@ -42,8 +42,8 @@ def hpa_causes(hpa: dict[str, Any], stopped: tuple[str, float] | None = None,
         return broken
     st = status(hpa)
     spec = spec_of(hpa)
-    replicas = (f"{st.get('currentReplicas', '?')} replicas, desired {st.get('desiredReplicas', '?')} "
-                f"(min {spec.get('minReplicas', 1)}, max {spec.get('maxReplicas', '?')})")
+    counts = (f"{st.get('currentReplicas', '?')} replicas, desired {st.get('desiredReplicas', '?')} "
+              f"(min {spec.get('minReplicas', 1)}, max {spec.get('maxReplicas', '?')})")
     out = []
     able = conds.get("AbleToScale") or {}
     usages = utilizations(hpa)
@@ -58,7 +58,8 @@ def hpa_causes(hpa: dict[str, Any], stopped: tuple[str, float] | None = None,
         ", the default: behavior.scaleDown sets none"
     held = f"{what} keeps {st.get('currentReplicas', '?')} replicas for its scale-down stabilization window " \
            f"(behavior.scaleDown.stabilizationWindowSeconds: {window}){unset}"
-    above_min = int(st.get("currentReplicas") or 0) > int(spec.get("minReplicas") or 1)
+    current, _, minimum, _ = replicas(hpa)
+    above_min = current > minimum
     scaled = _seconds_since(st.get("lastScaleTime"), now)
     # the controller says ScaleDownStabilized at the minimum too: it only explains replicas above it, unneeded by load
     if able.get("reason") == "ScaleDownStabilized" and low and above_min:
@@ -72,7 +73,7 @@ def hpa_causes(hpa: dict[str, Any], stopped: tuple[str, float] | None = None,
     if usage:
         limited = conds.get("ScalingLimited") or {}
         extra = f"; {limited.get('reason')}: {limited.get('message')}" if limited.get("status") == "True" else ""
-        out.append(f"{what}: {', '.join(usage)}; {replicas}{extra}")
+        out.append(f"{what}: {', '.join(usage)}; {counts}{extra}")
     return out
 
 

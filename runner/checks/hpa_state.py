@@ -75,8 +75,7 @@ def pending(hpa: dict[str, Any]) -> bool:
     current, desired, low, high = replicas(hpa)
     if desired != current:
         return True
-    usage = [(now, target) for _, now, target in utilizations(hpa) if now is not None and target]
-    if len(usage) < len(utilizations(hpa)):
+    if any(now is None or not target for _, now, target in utilizations(hpa)):
         return True                                             # a metric not read yet
     if above_target(hpa) and current < high:
         return True
