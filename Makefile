@@ -66,18 +66,17 @@ browser:
 
 # Every lab is verified by its walk in tests/cluster/test_lab_cases.py (verify's must-fail phase, the solve, then
 # `kubelab check`, with the lab's alternatives and mistakes on the way); `make verify` runs `kubelab verify`.
-test: setup static cluster browser  ## unit tests + live cluster tests + every lab walked with its cases + the fault suite, JUnit in $(JUNIT) (unit tests: junit-unit.xml beside it)
+test: setup static cluster browser  ## unit tests + live cluster tests + every lab walked with its cases + the fault suite + three workshop learners verifying every lab, JUnit in $(JUNIT) (the others beside it)
 	@mkdir -p $(dir $(JUNIT))
-	bash build/test-all.sh $(PY) $(JUNIT) -- tests/cluster tests/fixtures/labs tests/fixtures/broken-labs -v -m 'not workshop_all and not any_cluster'  # tests/faults and the quick any_cluster items beside it
+	bash build/test-all.sh $(PY) $(JUNIT) -- tests/cluster tests/fixtures/labs tests/fixtures/broken-labs -v -m 'not workshop_all and not any_cluster'  # beside it: tests/faults, the quick any_cluster items, workshop_all
 
 # The fault suite alone (API server stopped, node restarted, Ctrl-C, kill -9, two processes): on its own
 # disposable cluster kubelab-faults, never the shared one. KUBELAB_KEEP_FAULT_CLUSTER=1 keeps it for the next run.
 test-faults: setup
 	$(call pytest,tests/faults -v -m faults)
 
-# Three learners verify every lab at once with their own kubeconfigs (issue 7's acceptance item). Not in
-# `make test`: the latest whole run passed 48 of 48 learner x lab verifies in 24 min (docs/workshop.md), which
-# make test, with the lab cases, cannot afford on a fresh machine.
+# Three learners verify every lab at once with their own kubeconfigs, 3 labs at a time each (issue 7's acceptance
+# item), alone; `make test` runs it beside the main run (build/test-all.sh).
 test-workshop: setup cluster
 	$(call pytest,tests/cluster/test_workshop_verify.py -v -m workshop_all)
 

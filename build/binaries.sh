@@ -89,10 +89,39 @@ TRAEFIK_BIN=$(key bin-traefik "$TRAEFIK_VERSION" "$(recipe build_traefik)")
 KUBE_ROUTER_BIN=$(key bin-kube-router "$KUBE_ROUTER_VERSION" "$(recipe build_kube_router)")
 METRICS_SERVER_BIN=$(key bin-metrics-server "$METRICS_SERVER_VERSION" "$(recipe build_metrics_server)")
 
+# prefetch: in the background, download the Go modules of every stage not built yet while the first ones compile
+# (a cold build otherwise waits on the network at the start of each stage). It stands in for gobuild with
+# `go list -deps` in a wrapper of its own; the module cache's locks keep it and the builds apart. Once per build.
+prefetch() {
+  [ "$(cat "$LOGS/prefetch.started" 2>/dev/null)" = "$T0" ] && return 0
+  [ -f "$K8S_BIN/.done" ] && [ -f "$TRAEFIK_BIN/.done" ] && [ -f "$METRICS_SERVER_BIN/.done" ] && return 0
+  echo "$T0" >"$LOGS/prefetch.started"
+  (
+    gobuild() {
+      local modver=$2 localver=$3; shift 4
+      local work=$CACHE/gowork-prefetch/${modver//[\/@]/_}
+      python3 "$BUILD_DIR/gowrap.py" "$work" "$modver" --local-version "$localver" >/dev/null &&
+        (cd "$work" && go list -deps "$@" >/dev/null)
+    }
+    need_debs() { :; }; gcc() { :; }; mv() { :; }; src_of() { :; }
+    scratch=$(mktemp -d)
+    for s in "$K8S_BIN build_kubernetes" "$RUNTIME_BIN build_runtime" "$ADDONS_BIN build_addons" \
+             "$TRAEFIK_BIN build_traefik" "$KUBE_ROUTER_BIN build_kube_router" "$METRICS_SERVER_BIN build_metrics_server"; do
+      set -- $s
+      [ -f "$1/.done" ] && continue
+      say "prefetching the Go modules of ${2#build_}"
+      "$2" "$scratch" || say "prefetch of ${2#build_} failed (its build downloads what it needs)"
+    done
+    rm -rf "$scratch"
+    say "prefetch done"
+  ) >>"$LOGS/prefetch.log" 2>&1 &
+}
+
 case "${1:-all}" in
   paths) declare -p K8S_BIN RUNTIME_BIN ADDONS_BIN TRAEFIK_BIN KIND_BIN KUBE_ROUTER_BIN METRICS_SERVER_BIN | sed 's/^declare -- //' ;;
-  kind) stage go-kind "$KIND_BIN" build_kind ;;
+  kind) prefetch; stage go-kind "$KIND_BIN" build_kind ;;
   node)
+    prefetch
     stage go-kind "$KIND_BIN" build_kind
     stage go-kubernetes "$K8S_BIN" build_kubernetes
     stage go-runtime "$RUNTIME_BIN" build_runtime

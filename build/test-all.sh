@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `make test`: the suites on clusters of their own (the fault suite on kubelab-faults, then the second-cluster
 # items on kubelab-alt) mostly wait (an API server away, a node restarting, a cluster being created), so they run
-# beside the main run on the shared cluster instead of after it: CI's wall time is the longer of the two.
+# beside the main run on the shared cluster instead of after it: CI's wall time is the longer of the two. Beside
+# them too: three workshop learners verifying every lab at once on the shared cluster (issue 7's acceptance), a
+# test of many learners sharing it that the lab cases, running at the same time, only make more real.
 #   build/test-all.sh PY JUNIT -- <pytest args of the main run>
-# Their output goes to build-results/beside.log and is printed when the main run ends; exit status: the worst of
-# the runs, where "no test ran" (pytest's 5) is a failure. The unit tests (no cluster) run first, on UNIT_WORKERS
+# Their output goes to build-results/beside.log (workshop.log) and is printed when the main run ends; exit status:
+# the worst of the runs, where "no test ran" (pytest's 5) is a failure. The unit tests (no cluster) run first, on UNIT_WORKERS
 # processes (pytest-xdist, default 3), with their JUnit in junit-unit.xml beside JUNIT, and their bytecode cached
 # (each worker would otherwise compile and assertion-rewrite every module again).
 set -uo pipefail
@@ -22,14 +24,19 @@ beside() {
 }
 beside >"$log" 2>&1 &
 pid=$!
-echo "fault suite and second-cluster tests started beside this run (pid $pid, log: $log)"
+"$py" -m pytest tests/cluster/test_workshop_verify.py -v -m workshop_all --junitxml="$dir/junit-workshop.xml" \
+  >"$dir/workshop.log" 2>&1 &
+wpid=$!
+echo "fault suite, second-cluster tests and three learners' verify started beside this run (logs: $log, $dir/workshop.log)"
 env -u PYTHONDONTWRITEBYTECODE "$py" -m pytest tests/unit -v -p xdist -n "${UNIT_WORKERS:-3}" --dist worksteal --junitxml="$dir/junit-unit.xml"; unit=$?
 "$py" -m pytest "$@" --junitxml="$junit"; main=$?
-if kill -0 "$pid" 2>/dev/null; then echo "waiting for the fault suite and second-cluster tests (log: $log)"; fi
+if kill -0 "$pid" 2>/dev/null || kill -0 "$wpid" 2>/dev/null; then echo "waiting for the runs beside (logs: $log, $dir/workshop.log)"; fi
 wait "$pid"; side=$?
+wait "$wpid"; workshop=$?
 echo "===== beside the main run: tests/faults (cluster kubelab-faults), tests/cluster/test_any_cluster.py (kubelab-alt) ====="
 cat "$log"
-for rc in $unit $main $side; do [ "$rc" -eq 5 ] && { echo "pytest ran no test: failing" >&2; exit 1; }; done
-[ "$unit" -ne 0 ] && exit "$unit"
-[ "$main" -ne 0 ] && exit "$main"
-exit "$side"
+echo "===== beside the main run: three workshop learners verify every lab at once (tests/cluster/test_workshop_verify.py) ====="
+cat "$dir/workshop.log"
+for rc in $unit $main $side $workshop; do [ "$rc" -eq 5 ] && { echo "pytest ran no test: failing" >&2; exit 1; }; done
+for rc in $unit $main $side; do [ "$rc" -ne 0 ] && exit "$rc"; done
+exit "$workshop"

@@ -50,14 +50,19 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
 
     for r in skipped:
         c.out.line(f"{r.lab}: {r.skipped}", "yellow")
+    from runner import verify_times
+    start = verify_times.longest_first(loaded, verify_times.load(), lambda lab: lab.id) if parallel > 1 else loaded
     if not loaded:
         reports = []
     elif c.workshop and c.learner:    # a learner may not create namespaces: their provisioned verify namespaces
         from runner.workshop.verify import verify_labs as verify_workshop
-        reports = verify_workshop(kube, loaded, c.learner, window, parallel, keep, on_step)
+        reports = verify_workshop(kube, start, c.learner, window, parallel, keep, on_step)
     else:
         learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]-<run>
-        reports = verify_labs(kube, loaded, learner, window, parallel, keep, on_step)
+        reports = verify_labs(kube, start, learner, window, parallel, keep, on_step)
+    verify_times.save({r.lab: r.seconds for r in reports if r.ok})
+    given = {lab.id: i for i, lab in reversed(list(enumerate(loaded)))}
+    reports.sort(key=lambda r: given[r.lab])     # reported in the order asked for
     failed = [r for r in reports if not r.ok]
     for r in reports:
         for line in failure_lines(r):

@@ -7,6 +7,7 @@ their siblings the same way in both places.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
@@ -27,3 +28,9 @@ def cluster_script() -> Path:
 
 def schema_file() -> Path:
     return data_root() / "schema" / "lab.schema.json"
+
+
+def cache_dir() -> Path:
+    """kubelab's cache (the cluster's kubeconfig, lab index, offers, verify times): $KUBELAB_CACHE, else
+    $XDG_CACHE_HOME/kubelab, else ~/.cache/kubelab, as build/lib.sh has it."""
+    return Path(os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import loader
+from runner.data import cache_dir
 from runner.errors import LabError
 
 FORMAT = 2
@@ -28,8 +29,7 @@ _RUNNER = Path(__file__).resolve().parent
 def cache_file(labs_folder: Path) -> Path:
     """One small file per labs folder: `list` parses the summaries of its own labs only (one file for every
     checkout and test folder grew to megabytes, and parsing it cost more than the rest of `list`)."""
-    base = os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab"
-    return Path(base) / "lab-index" / (hashlib.sha256(str(labs_folder).encode()).hexdigest()[:20] + ".json")
+    return cache_dir() / "lab-index" / (hashlib.sha256(str(labs_folder).encode()).hexdigest()[:20] + ".json")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runner.data import cache_dir
 from runner.requires import Offers
 
 TTL = 600.0      # seconds
@@ -22,8 +23,7 @@ FORMAT = 1
 
 
 def _folder() -> Path:
-    base = os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab"
-    return Path(base) / "offers"
+    return cache_dir() / "offers"
 
 
 def key(kubeconfig: str | None, context: str | None) -> str | None:

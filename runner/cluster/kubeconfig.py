@@ -11,11 +11,13 @@ from typing import Any
 
 import yaml
 
+from runner.data import cache_dir
+
 
 def cluster_kubeconfig() -> Path:
     """Where build/cluster.sh writes the cluster's kubeconfig (same rules as build/lib.sh and cluster.sh:
     KUBELAB_CLUSTER names a second cluster, whose kubeconfig is kubeconfig-<name>)."""
-    cache = os.environ.get("KUBELAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubelab"
+    cache = cache_dir()
     name = os.environ.get("KUBELAB_CLUSTER") or "kubelab"
     return Path(cache) / ("kubeconfig" if name == "kubelab" else f"kubeconfig-{name}")
 
