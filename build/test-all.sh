@@ -2,13 +2,12 @@
 # `make test`: the suites on clusters of their own (the fault suite on kubelab-faults, then the second-cluster
 # items on kubelab-alt) mostly wait (an API server away, a node restarting, a cluster being created), so they run
 # beside the main run on the shared cluster instead of after it: CI's wall time is the longer of the two. Beside
-# them too: three workshop learners verifying every lab at once on the shared cluster (issue 7's acceptance), a
-# test of many learners sharing it that the lab cases, running at the same time, only make more real.
+# them, on the shared cluster: three workshop learners verifying every lab at once (issue 7's acceptance).
 #   build/test-all.sh PY JUNIT -- <pytest args of the main run>
-# Their output goes to build-results/beside.log (workshop.log) and is printed when the main run ends; exit status:
-# the worst of the runs, where "no test ran" (pytest's 5) is a failure. The unit tests (no cluster) run first, on UNIT_WORKERS
-# processes (pytest-xdist, default 3), with their JUnit in junit-unit.xml beside JUNIT, and their bytecode cached
-# (each worker would otherwise compile and assertion-rewrite every module again).
+# Their output goes to build-results/beside.log and workshop.log and is printed when the main run ends; exit
+# status: the worst of the runs, where "no test ran" (pytest's 5) is a failure. The unit tests (no cluster) run
+# first, on UNIT_WORKERS processes (pytest-xdist, default 3), with their JUnit in junit-unit.xml beside JUNIT,
+# and their bytecode cached (each worker would otherwise compile and assertion-rewrite every module again).
 set -uo pipefail
 py=$1 junit=$2; shift 3
 dir=$(dirname "$junit"); mkdir -p "$dir"
