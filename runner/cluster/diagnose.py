@@ -1,9 +1,11 @@
 """What to show next to a failed check: recent events of the objects involved, last log lines of pods."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from runner import accessors as k8s
+from runner.checks.hpa_state import seconds
 from runner.cluster.client import Kube, call
 
 
@@ -45,14 +47,39 @@ def service_state(kube: Kube, namespace: str, name: str) -> list[str]:
         return [f"Service/{name}: {getattr(e, 'reason', e)}"]
     sel = svc.spec.selector or {}
     sel_s = ",".join(f"{k}={v}" for k, v in sel.items())
-    pods = call(kube.core.list_namespaced_pod, namespace, label_selector=sel_s).items if sel else []
+    pods = (call(kube.resource("v1", "Pod").get, namespace=namespace, label_selector=sel_s).to_dict().get("items")
+            or []) if sel else []
     slices = kube.resource("discovery.k8s.io/v1", "EndpointSlice")
     items = call(slices.get, namespace=namespace,
                  label_selector=f"kubernetes.io/service-name={name}").to_dict().get("items") or []
     eps = [e for s in items for e in s.get("endpoints") or []]
     ready = sum(1 for e in eps if k8s.section(e, "conditions").get("ready"))
+    idle = not_serving(pods, eps, time.time())
     return [f"Service/{name}: selector {sel_s or '(none)'}; pods matching it: {len(pods)}; "
-            f"endpoints: {ready} ready of {len(eps)}"]
+            f"endpoints: {ready} ready of {len(eps)}" + (f"; not serving: {', '.join(idle)}" if idle else "")]
+
+
+def not_serving(pods: list[dict[str, Any]], endpoints: list[dict[str, Any]], now: float, limit: int = 3) -> list[str]:
+    """The selected pods that no ready endpoint stands for, with why and for how long: a rollout whose new pod
+    is still being created looks, from the Service, like an old answer."""
+    serving = {k8s.section(e, "targetRef").get("name") for e in endpoints if k8s.section(e, "conditions").get("ready")}
+    out = []
+    for pod in pods:
+        name = k8s.name(pod)
+        if name in serving:
+            continue
+        waiting = next((r for c in k8s.container_statuses(pod) if (r := k8s.state(c, "waiting").get("reason"))), None)
+        if k8s.deleting(pod):
+            why = "terminating"
+        elif waiting:
+            why = waiting
+        elif k8s.phase(pod) == "Running":
+            why = "running, not ready"
+        else:
+            why = k8s.phase(pod) or "Pending"
+        created = k8s.meta(pod).get("creationTimestamp")
+        out.append(f"{name} ({why}" + (f", created {max(0.0, now - seconds(created)):.0f}s ago)" if created else ")"))
+    return out[:limit] + ([f"{len(out) - limit} more"] if len(out) > limit else [])
 
 
 def ingress_state(kube: Kube, namespace: str, name: str) -> list[str]:
