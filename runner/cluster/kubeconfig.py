@@ -17,9 +17,8 @@ from runner.data import cache_dir
 def cluster_kubeconfig() -> Path:
     """Where build/cluster.sh writes the cluster's kubeconfig (same rules as build/lib.sh and cluster.sh:
     KUBELAB_CLUSTER names a second cluster, whose kubeconfig is kubeconfig-<name>)."""
-    cache = cache_dir()
     name = os.environ.get("KUBELAB_CLUSTER") or "kubelab"
-    return Path(cache) / ("kubeconfig" if name == "kubelab" else f"kubeconfig-{name}")
+    return cache_dir() / ("kubeconfig" if name == "kubelab" else f"kubeconfig-{name}")
 
 
 DEFAULT_CONTEXT = "kind-kubelab"
