@@ -5,6 +5,7 @@ Each accessor returns the object's own dict or list when there is one (changes g
 """
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 Obj = Mapping[str, Any]
@@ -107,3 +108,8 @@ def mappings(value: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(value, list):
         for v in value:
             yield from mappings(v)
+
+
+def epoch(stamp: str) -> float:
+    """Epoch of an API time stamp, with or without fractions of a second (an Event's eventTime has them)."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=UTC).timestamp()

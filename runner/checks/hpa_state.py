@@ -7,7 +7,6 @@ resolution): between two syncs nothing in the namespace changes although the HPA
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from runner import accessors as k8s
@@ -93,11 +92,7 @@ def targets(checks: Iterable[Any]) -> list[Target]:
 
 
 METRICS_LAG = 45.0   # s after a pod turns Ready before its CPU is in what the HPA read (a 15 s window, scrape, sync)
-
-
-def seconds(stamp: str) -> float:
-    """Epoch of an API time stamp, with or without fractions of a second (an Event's eventTime has them)."""
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=UTC).timestamp()
+seconds = k8s.epoch  # the name hpa_causes and its tests read time stamps with
 
 
 def warming(pods: Iterable[dict[str, Any]], now: float) -> bool:

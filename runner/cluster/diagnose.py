@@ -5,7 +5,6 @@ import time
 from typing import Any
 
 from runner import accessors as k8s
-from runner.checks.hpa_state import seconds
 from runner.cluster.client import Kube, call
 
 
@@ -78,7 +77,7 @@ def not_serving(pods: list[dict[str, Any]], endpoints: list[dict[str, Any]], now
         else:
             why = k8s.phase(pod) or "Pending"
         created = k8s.meta(pod).get("creationTimestamp")
-        out.append(f"{name} ({why}" + (f", created {max(0.0, now - seconds(created)):.0f}s ago)" if created else ")"))
+        out.append(f"{name} ({why}" + (f", created {max(0.0, now - k8s.epoch(created)):.0f}s ago)" if created else ")"))
     return out[:limit] + ([f"{len(out) - limit} more"] if len(out) > limit else [])
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.checks.hpa_state import seconds
+from runner.accessors import epoch
 from runner.cluster.diagnose import not_serving
 
-NOW = seconds("2026-11-27T06:00:00Z")
+NOW = epoch("2026-11-27T06:00:00Z")
 
 
 def _pod(name: str, phase: str = "Running", waiting: str | None = None, deleting: bool = False) -> dict[str, Any]:
