@@ -230,8 +230,24 @@ start_stopped() {
   say "node(s)$started not Ready after 3 minutes"
 }
 
+# Every containerd-shim on every node (one per pod) holds an inotify instance of the host's root user, and the
+# kernel's default allows 128: a second cluster beside a busy first one (the fault suite beside the lab cases,
+# three workshop learners) then fails to create containers ("too many open files"). Raised as kind's known issues
+# advise, never lowered.
+host_limits() {
+  local key want have
+  for kv in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+    key=${kv%=*} want=${kv#*=}
+    have=$(sysctl -n "$key" 2>/dev/null) || continue
+    [ "$have" -lt "$want" ] || continue
+    if sysctl -qw "$kv" 2>/dev/null; then say "raised $key from $have to $want (containers of several pods and clusters)"
+    else say "WARNING: $key is $have; run: sudo sysctl -w $kv (else pods fail with \"too many open files\")"; fi
+  done
+}
+
 up() {
   bash "$BUILD_DIR/docker.sh"
+  host_limits
   KIND=$(kind_bin) || exit 1
   local bad="" loading="" addons="" cfg key s0
   cfg=$(render_config); key=$(sha256sum <"$cfg" | cut -c1-16)
@@ -248,8 +264,13 @@ up() {
     s0=$(date +%s)
     say "creating cluster $NAME (log: $LOGS/kind.log)"
     : >"$LOGS/kind.log"
-    "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain 2>&1 | kind_steps ||
-      { tail -n 30 "$LOGS/kind.log" >&2; die "kind create failed; full log: $LOGS/kind.log; node logs: kind export logs --name $NAME"; }
+    # --retain keeps the nodes of a failed create for `kind export logs`; then they go, or they would run on
+    # (a crash-looping kubelet) beside everything after
+    "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain 2>&1 | kind_steps || {
+      tail -n 30 "$LOGS/kind.log" >&2
+      "$KIND" export logs "$LOGS/kind-failed-$NAME" --name "$NAME" >/dev/null 2>&1 || true
+      delete_cluster
+      die "kind create failed; full log: $LOGS/kind.log; the nodes' logs: $LOGS/kind-failed-$NAME"; }
     docker exec "$NAME-control-plane" sh -c "echo $key >/kind/kubelab-config-key"
     # containerd already runs on every node: the images load while the cluster settles.
     load_images & loading=$!

@@ -62,23 +62,27 @@ def not_serving(pods: list[dict[str, Any]], endpoints: list[dict[str, Any]], now
     """The selected pods that no ready endpoint stands for, with why and for how long: a rollout whose new pod
     is still being created looks, from the Service, like an old answer."""
     serving = {k8s.section(e, "targetRef").get("name") for e in endpoints if k8s.section(e, "conditions").get("ready")}
-    out = []
-    for pod in pods:
-        name = k8s.name(pod)
-        if name in serving:
-            continue
-        waiting = next((r for c in k8s.container_statuses(pod) if (r := k8s.state(c, "waiting").get("reason"))), None)
-        if k8s.deleting(pod):
-            why = "terminating"
-        elif waiting:
-            why = waiting
-        elif k8s.phase(pod) == "Running":
-            why = "running, not ready"
-        else:
-            why = k8s.phase(pod) or "Pending"
-        created = k8s.meta(pod).get("creationTimestamp")
-        out.append(f"{name} ({why}" + (f", created {max(0.0, now - k8s.epoch(created)):.0f}s ago)" if created else ")"))
+    out = [f"{k8s.name(p)} ({pod_state(p, now)})" for p in pods if k8s.name(p) not in serving]
     return out[:limit] + ([f"{len(out) - limit} more"] if len(out) > limit else [])
+
+
+def pod_state(pod: dict[str, Any], now: float) -> str:
+    """Where a pod is, as kubectl's STATUS column would put it, and its age: "ContainerCreating, created 95s
+    ago", "Unschedulable: 0/3 nodes are available: …"."""
+    waiting = next((r for c in k8s.container_statuses(pod) if (r := k8s.state(c, "waiting").get("reason"))), None)
+    unscheduled = k8s.condition(pod, "PodScheduled") or {}
+    if k8s.deleting(pod):
+        why = "terminating"
+    elif waiting:
+        why = waiting
+    elif unscheduled.get("status") == "False":
+        why = f"{unscheduled.get('reason') or 'not scheduled'}: {unscheduled.get('message') or ''}".rstrip(": ")
+    elif k8s.phase(pod) == "Running":
+        why = "running, not ready"
+    else:
+        why = k8s.phase(pod) or "Pending"
+    created = k8s.meta(pod).get("creationTimestamp")
+    return why + (f", created {max(0.0, now - k8s.epoch(created)):.0f}s ago" if created else "")
 
 
 def ingress_state(kube: Kube, namespace: str, name: str) -> list[str]:

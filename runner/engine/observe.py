@@ -12,6 +12,7 @@ from runner.checks import http as http_check
 from runner.checks.base import Result
 from runner.cluster import pod_http, probes
 from runner.cluster.client import api_budget
+from runner.cluster.diagnose import pod_state
 from runner.cluster.informer import Informer
 from runner.engine.kinds import KINDS, InformerFailed, NotListed
 from runner.engine.lifecycle import Lifecycle
@@ -62,9 +63,8 @@ class Observing(Lifecycle):
         pods = [o for o in inf.objects() if o["metadata"]["name"] == name]
         if not pods:
             raise LookupError(f"pod {name} does not exist in {self.namespace}")
-        phase = k8s.phase(pods[0])
-        if phase != "Running":
-            raise LookupError(f"pod {name} is not Running ({phase or 'no phase yet'})")
+        if k8s.phase(pods[0]) != "Running":
+            raise LookupError(f"pod {name} is not Running ({pod_state(pods[0], time.time())})")
         return name
 
     def http(self, spec: Any) -> http_check.HttpResponse:

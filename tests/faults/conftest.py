@@ -23,6 +23,12 @@ def _cluster_env() -> dict[str, str]:
             "KUBELAB_KIND_CONFIG": str(REPO / "manifests" / "cluster" / "kind-plain-2.yaml")}
 
 
+def _up(script: str) -> tuple[bool, str]:
+    r = subprocess.run(["bash", script, "up"], env=_cluster_env(), timeout=1800, capture_output=True, text=True)
+    print(r.stdout + r.stderr)
+    return r.returncode == 0, r.stdout + r.stderr
+
+
 @pytest.fixture(scope="session")
 def fault_cluster(request: pytest.FixtureRequest) -> Iterator[FaultCluster]:
     if NAME == "kubelab":
@@ -33,13 +39,14 @@ def fault_cluster(request: pytest.FixtureRequest) -> Iterator[FaultCluster]:
     # `up` also on a healthy cluster: one left by an interrupted run may lack images or add-ons (a reused
     # one without the lab images failed every solve with ImagePullBackOff); `up` loads only what is missing
     script = str(REPO / "build" / "cluster.sh")
-    ok = subprocess.run(["bash", script, "up"], env=_cluster_env(), timeout=1800).returncode == 0
+    ok, out = _up(script)
     if not ok and not created:     # a leftover `up` cannot bring up to date (another node image): a new one
         subprocess.run(["bash", script, "down"], env=_cluster_env(), check=True, timeout=300)
         created = True
-        ok = subprocess.run(["bash", script, "up"], env=_cluster_env(), timeout=1800).returncode == 0
-    if not ok:
-        pytest.fail(f"build/cluster.sh up failed for {NAME}: see its output above", pytrace=False)
+        ok, out = _up(script)
+    if not ok:     # the cause in the failure itself: a CI excerpt shows the ERROR lines, not the captured output
+        tail = "\n".join(out.splitlines()[-25:])
+        pytest.fail(f"build/cluster.sh up failed for {NAME}; the end of its output:\n{tail}", pytrace=False)
     c.wait_healthy()
     request.config.stash.setdefault("fault_cluster_seconds", round(time.monotonic() - t0, 1))  # type: ignore[call-overload]
     print(f"\nfault cluster {NAME}: {'created' if created else 'reused'} in {time.monotonic() - t0:.0f}s")

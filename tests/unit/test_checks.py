@@ -79,6 +79,17 @@ def test_count_bounds_and_fields():
     assert not count.evaluate(spec({"count": {**base, "max": 2}}), pods).ok
 
 
+def test_count_leaves_out_terminating_objects():
+    """A deleted pod stays phase Running until its containers stop (the deployment lab's orphan step once
+    counted 5 running pods plus a terminating one as "5 plus the orphan" before anything was solved)."""
+    base = {"target": {"kind": "Pod", "selector": "app=web"}, "fields": {"status": {"phase": "Running"}}}
+    going = pod("d")
+    going["metadata"]["deletionTimestamp"] = "2026-11-27T08:00:00Z"
+    r = count.evaluate(spec({"count": {**base, "equals": 3}}), [pod("a"), pod("b"), going])
+    assert not r.ok and "2 counted" in r.summary and "1 terminating, not counted" in r.summary
+    assert count.evaluate(spec({"count": {**base, "equals": 2}}), [pod("a"), pod("b"), going]).ok
+
+
 def test_condition():
     assert condition.evaluate(spec({"condition": {"target": T, "type": "Available"}}), [DEP]).ok
     r = condition.evaluate(spec({"condition": {"target": T, "type": "Progressing"}}), [DEP])

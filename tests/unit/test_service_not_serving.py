@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runner.accessors import epoch
-from runner.cluster.diagnose import not_serving
+from runner.cluster.diagnose import not_serving, pod_state
 
 NOW = epoch("2026-11-27T06:00:00Z")
 
@@ -38,3 +38,13 @@ def test_all_serving_says_nothing_and_many_are_cut_short() -> None:
     assert not_serving([_pod("a")], [_ep("a")], NOW) == []
     many = not_serving([_pod(f"p{i}", "Pending") for i in range(5)], [], NOW)
     assert many[-1] == "2 more" and len(many) == 4
+
+
+def test_an_unscheduled_pod_says_why() -> None:
+    """What an exec check into a Pending pod reports: the scheduler's reason, not only "Pending"."""
+    pod = {"metadata": {"name": "finder", "creationTimestamp": "2026-11-27T05:58:00Z"},
+           "status": {"phase": "Pending", "conditions": [
+               {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."}]}}
+    assert pod_state(pod, NOW) == ("Unschedulable: 0/3 nodes are available: pod has unbound immediate "
+                                   "PersistentVolumeClaims., created 120s ago")
