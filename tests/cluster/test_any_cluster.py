@@ -65,7 +65,12 @@ def alt_kubeconfig() -> Iterator[Path]:
     if not reuse:
         if not same:     # another config or add-on set: a fresh cluster, never one that differs otherwise
             subprocess.run(["bash", script, "down"], env=_env(), capture_output=True, check=False, timeout=300)
-        subprocess.run(["bash", script, "up"], env=_env(), check=True, timeout=1800)
+        up = subprocess.run(["bash", script, "up"], env=_env(), capture_output=True, text=True, timeout=1800)
+        print(up.stdout + up.stderr)
+        if up.returncode:      # gone, or a half-made cluster runs on beside the runs after this one
+            subprocess.run(["bash", script, "down"], env=_env(), capture_output=True, check=False, timeout=300)
+            tail = "\n".join((up.stdout + up.stderr).splitlines()[-25:])
+            pytest.fail(f"build/cluster.sh up failed for {NAME}; the end of its output:\n{tail}", pytrace=False)
         key_file.write_text(key + "\n")
     print(f"\ncluster {NAME}: {'reused' if reuse else 'created'} in {time.monotonic() - t0:.0f}s")
     yield kubeconfig

@@ -45,6 +45,8 @@ def fault_cluster(request: pytest.FixtureRequest) -> Iterator[FaultCluster]:
         created = True
         ok, out = _up(script)
     if not ok:     # the cause in the failure itself: a CI excerpt shows the ERROR lines, not the captured output
+        # a half-made cluster would go on eating CPU beside every run after this one
+        subprocess.run(["bash", script, "down"], env=_cluster_env(), check=False, capture_output=True, timeout=300)
         tail = "\n".join(out.splitlines()[-25:])
         pytest.fail(f"build/cluster.sh up failed for {NAME}; the end of its output:\n{tail}", pytrace=False)
     c.wait_healthy()
