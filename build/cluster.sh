@@ -230,17 +230,16 @@ start_stopped() {
   say "node(s)$started not Ready after 3 minutes"
 }
 
-# Every containerd-shim on every node (one per pod) holds an inotify instance of the host's root user, and the
-# kernel's default allows 128: a second cluster beside a busy first one (the fault suite beside the lab cases,
-# three workshop learners) then fails to create containers ("too many open files"). Raised as kind's known issues
-# advise, never lowered.
+# The host's root user has 128 inotify instances by default and every kind node's systemd, kubelet, containerd
+# and kube-proxy take theirs (84 at the peak of a `make test` here, two clusters of two nodes): kind's known issues
+# name the limit as a cause of "too many open files" in pods. Raised as they advise, never lowered.
 host_limits() {
-  local key want have
+  local kv key want have
   for kv in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
     key=${kv%=*} want=${kv#*=}
     have=$(sysctl -n "$key" 2>/dev/null) || continue
     [ "$have" -lt "$want" ] || continue
-    if sysctl -qw "$kv" 2>/dev/null; then say "raised $key from $have to $want (containers of several pods and clusters)"
+    if sysctl -qw "$kv" 2>/dev/null; then say "raised $key from $have to $want (kind: nodes and pods need more than the default)"
     else say "WARNING: $key is $have; run: sudo sysctl -w $kv (else pods fail with \"too many open files\")"; fi
   done
 }
