@@ -263,8 +263,8 @@ up() {
     s0=$(date +%s)
     say "creating cluster $NAME (log: $LOGS/kind.log)"
     : >"$LOGS/kind.log"
-    # --retain keeps the nodes of a failed create for `kind export logs`; then they go, or they would run on
-    # (a crash-looping kubelet) beside everything after
+    # --retain keeps the nodes of a failed create for `kind export logs`; then they go, or a half-made control
+    # plane would run on beside everything after
     "$KIND" create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --retain 2>&1 | kind_steps || {
       tail -n 30 "$LOGS/kind.log" >&2
       "$KIND" export logs "$LOGS/kind-failed-$NAME" --name "$NAME" >/dev/null 2>&1 || true
