@@ -231,7 +231,7 @@ start_stopped() {
 }
 
 # The host's root user has 128 inotify instances by default and every kind node's systemd, kubelet, containerd
-# and kube-proxy take theirs (84 at the peak of a `make test` here, two clusters of two nodes): kind's known issues
+# and kube-proxy take theirs (84-89 at the peak of a `make test` here, two clusters of two nodes): kind's known issues
 # name the limit as a cause of "too many open files" in pods. Raised as they advise, never lowered.
 host_limits() {
   local kv key want have

@@ -11,7 +11,7 @@ from runner import accessors as k8s
 from runner.accessors import name as obj_name
 from runner.accessors import spec as spec_of
 from runner.accessors import status
-from runner.checks.hpa_state import STOP_LAG, above_target, conditions, replicas, scale_down_window, seconds, utilizations
+from runner.checks.hpa_state import STOP_LAG, above_target, conditions, replicas, scale_down_window, utilizations
 
 
 def utilization_text(hpa: dict[str, Any]) -> list[str]:
@@ -81,6 +81,6 @@ def _seconds_since(stamp: Any, now: float | None) -> float | None:
     if not stamp or now is None:
         return None
     try:
-        return now - seconds(str(stamp))
+        return now - k8s.epoch(str(stamp))
     except ValueError:
         return None

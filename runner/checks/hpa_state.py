@@ -92,7 +92,6 @@ def targets(checks: Iterable[Any]) -> list[Target]:
 
 
 METRICS_LAG = 45.0   # s after a pod turns Ready before its CPU is in what the HPA read (a 15 s window, scrape, sync)
-seconds = k8s.epoch  # the name hpa_causes and its tests read time stamps with
 
 
 def warming(pods: Iterable[dict[str, Any]], now: float) -> bool:
@@ -103,7 +102,7 @@ def warming(pods: Iterable[dict[str, Any]], now: float) -> bool:
             stamp = c.get("lastTransitionTime")
             if c.get("type") == "Ready" and c.get("status") == "True" and stamp:
                 try:
-                    if now - seconds(str(stamp)) < METRICS_LAG:
+                    if now - k8s.epoch(str(stamp)) < METRICS_LAG:
                         return True
                 except ValueError:
                     continue
@@ -131,7 +130,7 @@ def last_stop(events: Iterable[dict[str, Any]]) -> tuple[str, float] | None:
             continue
         stamp = k8s.event_time(e)
         try:
-            at = seconds(stamp) if stamp else None
+            at = k8s.epoch(stamp) if stamp else None
         except ValueError:
             continue
         if at is not None and pod and (newest is None or at > newest[1]):

@@ -1,4 +1,5 @@
 """Why an HPA does not scale, in a learner's words (pure part of runner/cluster/explain.py)."""
+from runner.accessors import epoch
 from runner.checks import hpa_causes, hpa_state
 
 
@@ -105,7 +106,7 @@ def test_targets_are_the_hpas_checks_look_at():
 def test_warming_while_a_pod_turned_ready_recently():
     def pod(stamp):
         return {"status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": stamp}]}}
-    now = hpa_state.seconds("2026-11-26T10:00:00Z")
+    now = epoch("2026-11-26T10:00:00Z")
     assert hpa_state.warming([pod("2026-11-26T09:50:00Z"), pod("2026-11-26T09:59:30Z")], now)
     assert not hpa_state.warming([pod("2026-11-26T09:50:00Z"), {"status": {}}], now)
     assert not hpa_state.warming([pod("not a time")], now)
@@ -140,16 +141,16 @@ def test_last_stop_is_the_newest_pod_stop_of_the_events():
               event("Killing", "Pod", "load-7c-77b7x", "Stopping container load", eventTime="2026-11-26T15:28:33.250000Z"),
               event("Started", "Pod", "web-new", lastTimestamp="2026-11-26T15:29:00Z"),
               event("Killing", "Pod", "no-time")]
-    assert hpa_state.last_stop(events) == ("load-7c-77b7x", hpa_state.seconds("2026-11-26T15:28:33.25Z"))
+    assert hpa_state.last_stop(events) == ("load-7c-77b7x", epoch("2026-11-26T15:28:33.25Z"))
     deleted = [event("SuccessfulDelete", "ReplicaSet", "load-7c", "Deleted pod: load-7c-77b7x",
                      metadata={"creationTimestamp": "2026-11-26T15:28:32Z"})]
-    assert hpa_state.last_stop(deleted) == ("load-7c-77b7x", hpa_state.seconds("2026-11-26T15:28:32Z"))
+    assert hpa_state.last_stop(deleted) == ("load-7c-77b7x", epoch("2026-11-26T15:28:32Z"))
     assert hpa_state.last_stop([event("Killing", "Pod", "x", lastTimestamp="not a time")]) is None
     assert hpa_state.last_stop([]) is None
 
 
 def test_lagging_while_a_stopped_load_may_still_be_in_the_reading():
-    stop = ("load-7c-77b7x", hpa_state.seconds("2026-11-26T15:28:33Z"))
+    stop = ("load-7c-77b7x", epoch("2026-11-26T15:28:33Z"))
     high = hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), OK], current=230, replicas=(4, 4))
     low = hpa([("AbleToScale", "True", "ScaleDownStabilized", HELD), OK], current=10, replicas=(4, 4))
     at = stop[1]
@@ -179,7 +180,7 @@ def test_a_reading_from_before_the_load_stopped_says_so_first():
 
 def test_lagging_within_the_tolerance_while_replicas_can_go():
     # 45% of a 50% target is within the 10% tolerance: no recommendation to scale down yet (CI, scale-up-window.yaml)
-    stop = ("load-7c-77b7x", hpa_state.seconds("2026-11-26T15:28:33Z"))
+    stop = ("load-7c-77b7x", epoch("2026-11-26T15:28:33Z"))
     near = hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), OK], current=45, replicas=(4, 4))
     assert not hpa_state.pending(near)
     assert hpa_state.lagging(near, stop, stop[1] + 40)
@@ -191,7 +192,7 @@ def test_lagging_within_the_tolerance_while_replicas_can_go():
 def test_a_recent_scale_names_the_window_before_the_reading_falls():
     near = hpa([("AbleToScale", "True", "ReadyForNewScale", "x"), OK], current=45, replicas=(4, 4))
     near["status"]["lastScaleTime"] = "2026-11-26T15:28:00Z"
-    now = hpa_state.seconds("2026-11-26T15:29:40Z")
+    now = epoch("2026-11-26T15:29:40Z")
     assert hpa_causes.hpa_causes(near, None, now)[0] == (
         "HorizontalPodAutoscaler web keeps 4 replicas for its scale-down stabilization window "
         "(behavior.scaleDown.stabilizationWindowSeconds: 300), the default: behavior.scaleDown sets none: it scaled "
