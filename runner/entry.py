@@ -29,10 +29,12 @@ CLUSTER_COMMANDS = {"run", "check", "solve", "reset", "verify", "cluster", "bund
 
 def main() -> None:
     from runner.cli import main as cli_main
-    if CLUSTER_COMMANDS & set(sys.argv[1:]) and "--help" not in sys.argv:   # `verify --help` only prints
+    words = set(sys.argv[1:])
+    if CLUSTER_COMMANDS & words and "--help" not in words:   # `verify --help` only prints
         import runner.engine  # noqa: F401
-        import runner.guided  # noqa: F401
         import runner.verify  # noqa: F401
+        if "run" in words:     # the guided view and its terminal (rich): only `run` shows them
+            import runner.guided  # noqa: F401
         signal.signal(signal.SIGINT, _previous)
     try:
         cli_main()

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from runner.cluster.kubeconfig import cluster_kubeconfig
+from tests.clusterup import bring_up, down
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "kubelab-alt"
@@ -61,21 +62,15 @@ def alt_kubeconfig() -> Iterator[Path]:
     t0 = time.monotonic()
     same = key_file.is_file() and key_file.read_text().strip() == key
     reuse = same and _healthy(kubeconfig)
-    script = str(REPO / "build" / "cluster.sh")
     if not reuse:
         if not same:     # another config or add-on set: a fresh cluster, never one that differs otherwise
-            subprocess.run(["bash", script, "down"], env=_env(), capture_output=True, check=False, timeout=300)
-        up = subprocess.run(["bash", script, "up"], env=_env(), capture_output=True, text=True, timeout=1800)
-        print(up.stdout + up.stderr)
-        if up.returncode:      # gone, or a half-made cluster runs on beside the runs after this one
-            subprocess.run(["bash", script, "down"], env=_env(), capture_output=True, check=False, timeout=300)
-            tail = "\n".join((up.stdout + up.stderr).splitlines()[-25:])
-            pytest.fail(f"build/cluster.sh up failed for {NAME}; the end of its output:\n{tail}", pytrace=False)
+            down(_env())
+        bring_up(_env(), NAME)
         key_file.write_text(key + "\n")
     print(f"\ncluster {NAME}: {'reused' if reuse else 'created'} in {time.monotonic() - t0:.0f}s")
     yield kubeconfig
     if not reuse and not os.environ.get("KUBELAB_KEEP_ALT_CLUSTER"):
-        subprocess.run(["bash", script, "down"], env=_env(), capture_output=True, check=False, timeout=300)
+        down(_env())
         key_file.unlink(missing_ok=True)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from runner.cluster.kubeconfig import cluster_kubeconfig
+from tests.clusterup import bring_up, down
 from tests.faults.faultkit import REPO, FaultCluster, kubelab_env
 
 NAME = os.environ.get("KUBELAB_FAULT_CLUSTER", "kubelab-faults")
@@ -21,12 +22,6 @@ NAME = os.environ.get("KUBELAB_FAULT_CLUSTER", "kubelab-faults")
 def _cluster_env() -> dict[str, str]:
     return {**os.environ, "KUBELAB_CLUSTER": NAME,
             "KUBELAB_KIND_CONFIG": str(REPO / "manifests" / "cluster" / "kind-plain-2.yaml")}
-
-
-def _up(script: str) -> tuple[bool, str]:
-    r = subprocess.run(["bash", script, "up"], env=_cluster_env(), timeout=1800, capture_output=True, text=True)
-    print(r.stdout + r.stderr)
-    return r.returncode == 0, r.stdout + r.stderr
 
 
 @pytest.fixture(scope="session")
@@ -38,19 +33,7 @@ def fault_cluster(request: pytest.FixtureRequest) -> Iterator[FaultCluster]:
     created = not (c.kubeconfig.exists() and c.healthy())
     # `up` also on a healthy cluster: one left by an interrupted run may lack images or add-ons (a reused
     # one without the lab images failed every solve with ImagePullBackOff); `up` loads only what is missing
-    script = str(REPO / "build" / "cluster.sh")
-    ok, out = _up(script)
-    # once more from nothing: a leftover `up` cannot bring up to date (another node image), or a create that
-    # failed beside the lab cases (CI, 2026-11-27: its cause not in the excerpt, now printed below)
-    if not ok:
-        subprocess.run(["bash", script, "down"], env=_cluster_env(), check=False, capture_output=True, timeout=300)
-        created = True
-        ok, out = _up(script)
-    if not ok:     # the cause in the failure itself: a CI excerpt shows the ERROR lines, not the captured output
-        # a half-made cluster would go on eating CPU beside every run after this one
-        subprocess.run(["bash", script, "down"], env=_cluster_env(), check=False, capture_output=True, timeout=300)
-        tail = "\n".join(out.splitlines()[-25:])
-        pytest.fail(f"build/cluster.sh up failed for {NAME}; the end of its output:\n{tail}", pytrace=False)
+    created = bring_up(_cluster_env(), NAME) or created
     c.wait_healthy()
     request.config.stash.setdefault("fault_cluster_seconds", round(time.monotonic() - t0, 1))  # type: ignore[call-overload]
     print(f"\nfault cluster {NAME}: {'created' if created else 'reused'} in {time.monotonic() - t0:.0f}s")
@@ -58,8 +41,7 @@ def fault_cluster(request: pytest.FixtureRequest) -> Iterator[FaultCluster]:
     c.restore_manifests()
     subprocess.run(["docker", "start", c.control_plane, c.worker], capture_output=True, check=False)
     if created and not os.environ.get("KUBELAB_KEEP_FAULT_CLUSTER"):
-        subprocess.run(["bash", str(REPO / "build" / "cluster.sh"), "down"], env=_cluster_env(), check=False,
-                       capture_output=True, timeout=300)
+        down(_cluster_env())
 
 
 @pytest.fixture
