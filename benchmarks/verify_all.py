@@ -3,10 +3,11 @@
 
   python3 benchmarks/verify_all.py --old DIR [--rounds 2] [--parallel 3] [--learner NAME] [labs...]
 
-The labs are the old checkout's (all of them, or those named): each tool verifies its own version of those
-lab ids, so the older runner is measured on the lab files it was written for. Rounds alternate who goes first; both use
-the cluster of $KUBECONFIG (default: make cluster's). Prints every run, then medians and the ratio
-new / old (< 1: faster now), with the steps each side verified (today's labs may have more).
+Three runs per round, their order rotated, on the cluster of $KUBECONFIG (default: make cluster's):
+  old             the old checkout verifying its own lab files (all its labs, or those named)
+  now-old-labs    this checkout verifying the same old lab files: the runner alone, on the same work
+  now             this checkout verifying today's version of those labs (more steps, stronger checks)
+Prints every run, then medians and the ratios to old (< 1: faster now), with the steps each side verified.
 """
 from __future__ import annotations
 
@@ -23,12 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 STEP = re.compile(r"^  - id: ", re.M)
 
 
-def lab_ids(checkout: Path) -> list[str]:
-    return sorted(p.parent.name for p in (checkout / "labs").glob("*/lab.yaml"))
-
-
-def steps(checkout: Path, labs: list[str]) -> int:
-    return sum(len(STEP.findall((checkout / "labs" / lab / "lab.yaml").read_text())) for lab in labs)
+def steps(files: list[Path]) -> int:
+    return sum(len(STEP.findall(f.read_text())) for f in files)
 
 
 def run(checkout: Path, learner: str, parallel: int, labs: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -51,26 +48,31 @@ def main() -> None:
     for c in (REPO, old):
         if not (c / ".venv" / "bin" / "python").exists():
             sys.exit(f"{c}: no .venv (run `make setup` there)")
-    labs = a.labs or lab_ids(old)
-    missing = [lab for lab in labs for c in (REPO, old) if not (c / "labs" / lab / "lab.yaml").exists()]
+    ids = a.labs or sorted(p.parent.name for p in (old / "labs").glob("*/lab.yaml"))
+    old_files = [old / "labs" / i / "lab.yaml" for i in ids]
+    new_files = [REPO / "labs" / i / "lab.yaml" for i in ids]
+    missing = [str(f) for f in old_files + new_files if not f.is_file()]
     if missing:
-        sys.exit(f"labs not in both checkouts: {sorted(set(missing))}")
-    # the same work in both: the health gate (an exec probe whose good result is kept 5 minutes) is skipped
+        sys.exit(f"labs not in both checkouts: {missing}")
+    # the same work in all: the health gate (an exec probe whose good result is kept 5 minutes) is skipped
     env = {**os.environ, "KUBELAB_SKIP_HEALTH": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    tools = [("now", REPO, a.learner), ("old", old, a.learner + "-old")]
-    walls: dict[str, list[float]] = {name: [] for name, _, _ in tools}
+    tools = [("old", old, a.learner + "-old", [str(f) for f in old_files], old_files),
+             ("now-old-labs", REPO, a.learner + "-ol", [str(f) for f in old_files], old_files),
+             ("now", REPO, a.learner, ids, new_files)]
+    walls: dict[str, list[float]] = {t[0]: [] for t in tools}
     for r in range(a.rounds):
-        for name, checkout, learner in (tools if r % 2 == 0 else tools[::-1]):
+        for name, checkout, learner, labs, _ in tools[r % 3:] + tools[:r % 3]:
             wall, rc, tail = run(checkout, learner, a.parallel, labs, env)
             walls[name].append(wall)
-            print(f"round {r + 1} {name:4} wall {wall:6.1f}s exit {rc} (load {os.getloadavg()[0]:.0f})", flush=True)
+            print(f"round {r + 1} {name:12} wall {wall:6.1f}s exit {rc} (load {os.getloadavg()[0]:.0f})", flush=True)
             if rc != 0:
                 print("  " + tail.replace("\n", "\n  "), flush=True)
-    now, before = statistics.median(walls["now"]), statistics.median(walls["old"])
-    print(f"\n== kubelab verify --parallel {a.parallel} of {len(labs)} labs ({', '.join(labs)}), "
+    base = statistics.median(walls["old"])
+    print(f"\n== kubelab verify --parallel {a.parallel} of {', '.join(ids)}: "
           f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores, {a.rounds} rounds, medians")
-    print(f"old ({old.name}, {steps(old, labs)} steps) {before:.1f}s | now ({steps(REPO, labs)} steps) {now:.1f}s "
-          f"| ratio now / old {now / before:.2f}")
+    for name, _, _, _, files in tools:
+        m = statistics.median(walls[name])
+        print(f"{name:12} {m:6.1f}s  {steps(files):3} steps  ratio to old {m / base:.2f}")
 
 
 if __name__ == "__main__":
