@@ -24,7 +24,14 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed  ## Python environment with kubelab and its pinned dependencies
+# The install is editable (this tree is the package): compile its bytecode, as pip does for an installed wheel.
+# Where PYTHONDONTWRITEBYTECODE is set (this machine, many container images) every command would otherwise
+# compile every module it imports again: 0.2-0.25 s of CPU per `kubelab verify`.
+$(VENV)/.bytecode: $(VENV)/.installed $(shell find runner -name '*.py')
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m compileall -q runner
+	touch $@
+
+setup: $(VENV)/.installed $(VENV)/.bytecode  ## Python environment with kubelab and its pinned dependencies
 
 # The same entry point an installed kubelab uses (it runs build/cluster.sh).
 cluster: setup  ## a ready kind cluster (reuses a healthy one; builds the node image when none can be pulled); BUNDLE=FILE: from an air-gapped bundle

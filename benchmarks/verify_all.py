@@ -22,6 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STEP = re.compile(r"^  - id: ", re.M)
+LAB_TIME = re.compile(r"^(\S+): (?:OK|FAILED) in ([\d.]+)s", re.M)    # verify's line per lab
 
 
 def steps(files: list[Path]) -> int:
@@ -33,7 +34,7 @@ def run(checkout: Path, learner: str, parallel: int, labs: list[str], env: dict[
             "verify", "--parallel", str(parallel), *labs]
     t0 = time.monotonic()
     p = subprocess.run(argv, cwd=checkout, env=env, capture_output=True, text=True)
-    return time.monotonic() - t0, p.returncode, (p.stdout + p.stderr)[-1500:]
+    return time.monotonic() - t0, p.returncode, p.stdout + p.stderr
 
 
 def main() -> None:
@@ -48,6 +49,9 @@ def main() -> None:
     for c in (REPO, old):
         if not (c / ".venv" / "bin" / "python").exists():
             sys.exit(f"{c}: no .venv (run `make setup` there)")
+        # as installed: bytecode compiled, as make setup and pip do (see benchmarks/vs_chainsaw)
+        subprocess.run([str(c / ".venv" / "bin" / "python"), "-m", "compileall", "-q", "runner"], cwd=c, check=True,
+                       env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
     ids = a.labs or sorted(p.parent.name for p in (old / "labs").glob("*/lab.yaml"))
     old_files = [old / "labs" / i / "lab.yaml" for i in ids]
     new_files = [REPO / "labs" / i / "lab.yaml" for i in ids]
@@ -62,11 +66,13 @@ def main() -> None:
     walls: dict[str, list[float]] = {t[0]: [] for t in tools}
     for r in range(a.rounds):
         for name, checkout, learner, labs, _ in tools[r % 3:] + tools[:r % 3]:
-            wall, rc, tail = run(checkout, learner, a.parallel, labs, env)
+            wall, rc, out = run(checkout, learner, a.parallel, labs, env)
             walls[name].append(wall)
-            print(f"round {r + 1} {name:12} wall {wall:6.1f}s exit {rc} (load {os.getloadavg()[0]:.0f})", flush=True)
+            labs_s = ", ".join(f"{lab} {sec}s" for lab, sec in LAB_TIME.findall(out))
+            print(f"round {r + 1} {name:12} wall {wall:6.1f}s exit {rc} (load {os.getloadavg()[0]:.0f}): {labs_s}",
+                  flush=True)
             if rc != 0:
-                print("  " + tail.replace("\n", "\n  "), flush=True)
+                print("  " + out[-1500:].replace("\n", "\n  "), flush=True)
     base = statistics.median(walls["old"])
     print(f"\n== kubelab verify --parallel {a.parallel} of {', '.join(ids)}: "
           f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores, {a.rounds} rounds, medians")
