@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 
 # The install is editable (this tree is the package): compile its bytecode, as pip does for an installed wheel.
 # Where PYTHONDONTWRITEBYTECODE is set (this machine, many container images) every command would otherwise
-# compile every module it imports again: 0.2-0.25 s of CPU per `kubelab verify`.
+# compile every module it imports again: 0.1-0.2 s of CPU per command that loads the engine (README, CLI start).
 $(VENV)/.bytecode: $(VENV)/.installed $(shell find runner -name '*.py')
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m compileall -q runner
 	touch $@
