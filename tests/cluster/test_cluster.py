@@ -48,8 +48,13 @@ def run_pod(core: client.CoreV1Api, ns: str, name: str, command: list[str],
     return core.create_namespaced_pod(ns, pod)
 
 
-def logs(core: client.CoreV1Api, ns: str, name: str) -> str:
-    return core.read_namespaced_pod_log(name, ns)
+def logs(core: client.CoreV1Api, ns: str, name: str, wait: float = 10.0) -> str:
+    """The log of a finished pod. Read at once it can still be empty: containerd copies the output to the log
+    file after the kubelet reports the exit (CI, 2026-11-27: a Succeeded nslookup pod read '')."""
+    deadline = time.monotonic() + wait
+    while not (out := core.read_namespaced_pod_log(name, ns)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return out
 
 
 def test_two_nodes_ready(core: client.CoreV1Api) -> None:
