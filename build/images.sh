@@ -69,7 +69,7 @@ build_cluster_images() {
   simple coredns "$ADDONS_BIN/coredns" /coredns "$reg/coredns/coredns:$COREDNS_VERSION"
   # kubeadm names pause:$PAUSE_VERSION, kind's containerd config names pause:3.10: one image, both tags.
   simple pause "$K8S_BIN/pause" /pause "$reg/pause:$PAUSE_VERSION" "$reg/pause:3.10"
-  local kc=$KIND_SRC/pkg/build/nodeimage/const_storage.go
+  local kc; kc=$(kind_src)/pkg/build/nodeimage/const_storage.go
   simple local-path-provisioner "$ADDONS_BIN/local-path-provisioner" /usr/local/bin/local-path-provisioner \
     "$(python3 "$BUILD_DIR/kindconst.py" "$kc" storageProvisionerImage)"
   # The helper pod runs `sh -c "mkdir …"`/`rm -rf …`: busybox is all it needs.
@@ -111,7 +111,6 @@ build_lab_images() {
   rm -rf "$WORK"
 }
 
-KIND_SRC=$(cd /tmp && go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | jq -r .Dir)
 self=$(sha256sum "$0" | cut -c1-16)
 case "${1:-}" in
   cluster)

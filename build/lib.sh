@@ -15,6 +15,10 @@ elapsed() { local s=$(( $(date +%s) - T0 )); printf '%dm%02ds' $((s / 60)) $((s 
 say() { printf '[kubelab %s] %s\n' "$(elapsed)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
+# The kind module's source (kind's base image files, the storage manifest's image names). Only a stage that
+# builds reads it: a cached build, and so `kubelab bundle export` on a built machine, runs without Go.
+kind_src() { (cd /tmp && go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | jq -r .Dir); }
+
 # key NAME PARTS...: a cache directory named by NAME and a hash of PARTS (pins and recipe files).
 key() {
   local name=$1; shift

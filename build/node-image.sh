@@ -6,13 +6,13 @@
 bash "$BUILD_DIR/binaries.sh" node
 eval "$(bash "$BUILD_DIR/binaries.sh" paths)"
 ROOTFS=$(bash "$BUILD_DIR/rootfs.sh")
-KIND_SRC=$(cd /tmp && go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | jq -r .Dir)
 self=$(cat "$0" "$BUILD_DIR"/node/* | sha256sum | cut -c1-16)
 BASE_KEY=$(key node-base "$ROOTFS" "$K8S_BIN" "$RUNTIME_BIN" "$KIND_VERSION" "$self")
 export NODE_BASE=kubelab/node-base:${BASE_KEY##*-}
 
 base_context() {
-  local ctx=$1 f=$KIND_SRC/images/base/files
+  local ctx=$1 src f
+  src=$(kind_src); f=$src/images/base/files
   mkdir -p "$ctx/files"
   cp -r "$f"/. "$ctx/files/"                 # entrypoint, systemd units, kubelet drop-ins, containerd config
   chmod -R u+w "$ctx/files"                   # the module cache is read-only
@@ -29,7 +29,7 @@ base_context() {
   mkdir -p "$ctx/files/etc/systemd/system/containerd.service.d"
   cp "$BUILD_DIR/node/containerd-kubelab.conf" "$ctx/files/etc/systemd/system/containerd.service.d/10-kubelab.conf"
   cp "$BUILD_DIR/node/default-cni.yaml" "$ctx/files/kind/manifests/default-cni.yaml"
-  python3 "$BUILD_DIR/kindconst.py" "$KIND_SRC/pkg/build/nodeimage/const_storage.go" defaultStorageManifest \
+  python3 "$BUILD_DIR/kindconst.py" "$src/pkg/build/nodeimage/const_storage.go" defaultStorageManifest \
     >"$ctx/files/kind/manifests/default-storage.yaml"
   echo -n "$K8S_VERSION" >"$ctx/files/kind/version"
   cp "$ROOTFS" "$ctx/rootfs.tar"
