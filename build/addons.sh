@@ -32,23 +32,30 @@ modsrc() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }
 
 # Where the install reads from: the bundle, else the build cache and the Go module cache.
 images_dir() { if from_bundle; then return 0; else bash "$BUILD_DIR/addon-images.sh"; fi; }
-crd_dir() {
-  if from_bundle; then echo "$BUNDLE_DIR/addons/gateway-api-crds"
-  else echo "$(modsrc "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")/config/crd/standard"; fi
+# The Gateway API CRDs and metrics-server's base: copied once out of their Go modules into the build cache (the
+# bundle's layout), so later installs and `bundle export` read them there, without Go.
+copy_files() {
+  local out=$1
+  mkdir -p "$out/gateway-api-crds" "$out/metrics-server-base"
+  cp "$(modsrc "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")/config/crd/standard"/*.yaml "$out/gateway-api-crds/"
+  cp -r "$(modsrc "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")/manifests/base"/. "$out/metrics-server-base/"
+  chmod -R u+w "$out"  # the module cache's files are read-only
 }
-metrics_base() {
-  if from_bundle; then echo "$BUNDLE_DIR/addons/metrics-server-base"
-  else echo "$(modsrc "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION")/manifests/base"; fi
+files_dir() {
+  if from_bundle; then echo "$BUNDLE_DIR/addons"; return; fi
+  local dir; dir=$(key addon-files "$GATEWAY_API_VERSION" "$METRICS_SERVER_VERSION")
+  stage addon-files "$dir" copy_files >&2
+  echo "$dir"
 }
+crd_dir() { echo "$(files_dir)/gateway-api-crds"; }
+metrics_base() { echo "$(files_dir)/metrics-server-base"; }
 
 # export_files DIR: the CRDs and metrics-server's base, as the bundle carries them (DIR/gateway-api-crds, …-base);
 # the images travel in the bundle's node image (build/node-bundle.sh).
 export_files() {
-  local out=$1
-  mkdir -p "$out/gateway-api-crds" "$out/metrics-server-base"
-  cp "$(crd_dir)"/*.yaml "$out/gateway-api-crds/"
-  cp -r "$(metrics_base)"/. "$out/metrics-server-base/"
-  chmod -R u+w "$out"  # the module cache's files are read-only
+  local src; src=$(files_dir)
+  mkdir -p "$1"
+  cp -r "$src/gateway-api-crds" "$src/metrics-server-base" "$1/"
 }
 
 load_images() {
