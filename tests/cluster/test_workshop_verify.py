@@ -5,6 +5,7 @@ refused token tells the learner what to do."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -19,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from runner.cluster.client import connect
 from runner.loader import load_all
 from runner.workshop.needs import lab_needs
+from runner.workshop.plan import LEARNER_LABEL
 
 KUBELAB = [sys.executable, "-m", "runner.cli"]
 VERIFY_TIMEOUT = 30 * 60
@@ -36,13 +38,40 @@ def _kubelab(args: list[str], kubeconfig: Path | str, timeout: float = 600) -> s
                           timeout=timeout, check=False)
 
 
+# A test workshop's learners are named after the pytest process: wt<pid>-<random>-<1..3>
+TEST_LEARNER = re.compile(r"^wt(\d+)-[0-9a-f]{3}-[1-3]$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _down_dead_test_workshops(admin: str, out: Path) -> None:
+    """A test run killed mid-way (CI stopping a run, a Ctrl-C twice) leaves its workshop up, and that workshop
+    holds NodePorts every later service lab needs. Only learners of this machine's test runs whose process is gone."""
+    learners = {ns.metadata.labels.get(LEARNER_LABEL, "") for ns in client.CoreV1Api(connect().api).list_namespace(
+        label_selector=LEARNER_LABEL).items}
+    dead = sorted(n for n in learners if (m := TEST_LEARNER.match(n)) and not _alive(int(m.group(1))))
+    if dead:
+        (out / "dead.txt").write_text("\n".join(dead) + "\n")
+        r = _kubelab(["workshop", "down", "--roster", str(out / "dead.txt")], admin)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
 @pytest.fixture(scope="module")
 def workshop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str], Path]]:
     kube = connect()
     admin = kube.kubeconfig or ""
-    tag = uuid.uuid4().hex[:4]
-    names = [f"ws{tag}{i}" for i in (1, 2, 3)]
+    tag = f"wt{os.getpid()}-{uuid.uuid4().hex[:3]}"
+    names = [f"{tag}-{i}" for i in (1, 2, 3)]
     out = tmp_path_factory.mktemp("workshop")
+    _down_dead_test_workshops(admin, out)
     roster = out / "roster.txt"
     roster.write_text("\n".join(names) + "\n")
     r = _kubelab(["workshop", "up", "--roster", str(roster), "--out", str(out / "kc"), "--hours", "2"], admin)
