@@ -8,11 +8,24 @@ uses it. Two runs claiming at once: the namespace whose name sorts first keeps i
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 from runner.cluster.client import Kube, call
+from runner.cluster.objects import LAB_LABEL, LEARNER_LABEL
+from runner.errors import KubelabError
 
 ANNOTATION = "kubelab.io/node-port"
+
+
+class NoFreePort(KubelabError):
+    """Every NodePort is claimed; str() names who holds each and what frees it."""
+
+
+class Holder(NamedTuple):
+    """A namespace's claim: the port, its lab (kubelab.io/lab) and workshop learner, "" when not one."""
+    port: int
+    lab: str = ""
+    workshop_learner: str = ""
 
 
 def port_range() -> list[int]:
@@ -30,21 +43,52 @@ def pick(ports: list[int], namespace: str, claims: dict[str, int], services: lis
     return free[0] if free else None
 
 
-def _claims(kube: Kube) -> dict[str, int]:
+def what_frees(ports: list[int], namespace: str, holders: dict[str, Holder], services: dict[int, str]) -> str:
+    """The error when no port is left (pure): who holds each port and the command that frees it, so the learner
+    or the instructor can act (a killed verify run's namespace is not freed by `kubelab reset`)."""
+    said = []
+    workshop = sorted({h.workshop_learner for h in holders.values() if h.workshop_learner})
+    if workshop:
+        said.append(f"workshop learners {', '.join(workshop)} (the instructor frees them: "
+                    "`kubelab workshop down --roster FILE` naming them)")
+    for ns, h in sorted(holders.items()):
+        if h.workshop_learner:
+            continue
+        if h.lab and ns.startswith(f"lab-{h.lab}-verify"):
+            said.append(f"{ns} ({h.port}, a `kubelab verify` run's; if none is running, it was killed: "
+                        f"`kubectl delete namespace {ns}`)")
+        elif h.lab:
+            learner = ns.removeprefix(f"lab-{h.lab}").lstrip("-")
+            said.append(f"{ns} ({h.port}: `kubelab{f' --learner {learner}' if learner else ''} reset {h.lab}`)")
+        else:
+            said.append(f"{ns} ({h.port}: `kubectl annotate namespace {ns} {ANNOTATION}-`)")
+    claimed = {h.port for h in holders.values()}
+    said += [f"Service {svc} ({p})" for p, svc in sorted(services.items()) if p in ports and p not in claimed]
+    return (f"no free NodePort in {ports[0]}-{ports[-1]} for {namespace}; held by: "
+            + "; ".join(said or ["Services"]))
+
+
+def _holders(kube: Kube) -> dict[str, Holder]:
     out = {}
     for ns in call(kube.core.list_namespace).items:
         v = (ns.metadata.annotations or {}).get(ANNOTATION)
         if v and v.isdigit() and not ns.metadata.deletion_timestamp:
-            out[ns.metadata.name] = int(v)
+            labels = ns.metadata.labels or {}
+            out[ns.metadata.name] = Holder(int(v), labels.get(LAB_LABEL, ""), labels.get(LEARNER_LABEL, ""))
     return out
 
 
-def _services(kube: Kube) -> list[tuple[str, int]]:
-    out = []
+def _claims(kube: Kube) -> dict[str, int]:
+    return {ns: h.port for ns, h in _holders(kube).items()}
+
+
+def _service_ports(kube: Kube) -> dict[tuple[str, int], str]:
+    """(namespace, node port) -> namespace/name of the Service using it."""
+    out = {}
     for svc in call(kube.core.list_service_for_all_namespaces).items:
         for p in svc.spec.ports or []:
             if p.node_port:
-                out.append((svc.metadata.namespace, p.node_port))
+                out[(svc.metadata.namespace, p.node_port)] = f"{svc.metadata.namespace}/{svc.metadata.name}"
     return out
 
 
@@ -61,12 +105,12 @@ def current(kube: Kube, namespace: str) -> int | None:
 def claim(kube: Kube, namespace: str) -> int:
     ports = port_range()
     for _ in range(len(ports) + 1):
-        claims = _claims(kube)
-        port = pick(ports, namespace, claims, _services(kube))
+        holders, services = _holders(kube), _service_ports(kube)
+        claims = {ns: h.port for ns, h in holders.items()}
+        port = pick(ports, namespace, claims, list(services))
         if port is None:
-            users = ", ".join(f"{ns}={p}" for ns, p in sorted(claims.items())) or "Services"
-            raise RuntimeError(f"no free NodePort in {ports[0]}-{ports[-1]} (claimed by {users}); "
-                               "`kubelab reset` the labs you are not using")
+            raise NoFreePort(what_frees(ports, namespace, holders,
+                                        {p: svc for (ns, p), svc in services.items() if ns != namespace}))
         if claims.get(namespace) != port:
             body: dict[str, Any] = {"metadata": {"annotations": {ANNOTATION: str(port)}}}
             call(kube.core.patch_namespace, namespace, body)

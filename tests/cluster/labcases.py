@@ -35,6 +35,7 @@ import yaml
 from runner import hints, safe_yaml
 from runner.cluster import objects as kobj
 from runner.cluster.client import Kube, describe_error
+from runner.cluster.nodeports import NoFreePort
 from runner.engine import Outcome, Session
 from runner.loader import LoadedLab, find_lab, repo_root
 from runner.schema import ApplySpec, PatchSpec, Step, Target
@@ -256,8 +257,8 @@ def prepare(sess: Session) -> None:
         try:
             sess.prepare()
             return
-        except RuntimeError as e:
-            if not sess.uses_node_port or "no free NodePort" not in str(e) or time.monotonic() > deadline:
+        except NoFreePort:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(3)
 

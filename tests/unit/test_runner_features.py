@@ -8,7 +8,7 @@ from runner import fit, hints, values
 from runner.checks import http
 from runner.checks.base import Result
 from runner.checks.http import HttpResponse
-from runner.cluster.nodeports import pick
+from runner.cluster.nodeports import Holder, pick, what_frees
 from runner.cluster.rollout import undo_template
 from runner.i18n import localize_detail
 from runner.placeholders import names_in, substitute
@@ -205,6 +205,26 @@ def test_node_port_pick():
     assert pick(ports, "lab-a", {"lab-a": 30081}, []) == 30081
     assert pick(ports, "lab-a", {}, [("lab-a", 30082)]) == 30082          # its own Service's port first
     assert pick(ports, "lab-a", {"x": 30080, "y": 30081}, [("z", 30082)]) is None
+
+
+def test_no_free_node_port_names_what_frees_each():
+    holders = {"lab-service-verify-wsc1": Holder(30080, "service", "wsc1"),
+               "lab-service-wsc1": Holder(30081, "service", "wsc1"),
+               "lab-service-verify-f299af": Holder(30082, "service"),
+               "lab-service-ana": Holder(30083, "service"),
+               "lab-service": Holder(30084, "service"),
+               "mine": Holder(30085)}
+    text = what_frees(list(range(30080, 30087)), "lab-service-bo", holders, {30086: "web/front", 31000: "x/y"})
+    assert text.startswith("no free NodePort in 30080-30086 for lab-service-bo; held by: ")
+    assert "workshop learners wsc1 (the instructor frees them: `kubelab workshop down --roster FILE`" in text
+    assert "lab-service-verify-wsc1" not in text         # named once, as the learner
+    assert "lab-service-verify-f299af (30082, a `kubelab verify` run's; if none is running, it was killed: " \
+           "`kubectl delete namespace lab-service-verify-f299af`)" in text
+    assert "lab-service-ana (30083: `kubelab --learner ana reset service`)" in text
+    assert "lab-service (30084: `kubelab reset service`)" in text
+    assert "mine (30085: `kubectl annotate namespace mine kubelab.io/node-port-`)" in text
+    assert "Service web/front (30086)" in text and "x/y" not in text
+    assert "\n" not in text                                 # one line: describe_error keeps only the first
 
 
 def test_sampler_ticks():
