@@ -306,7 +306,7 @@ def apply_cmd(ctx: typer.Context, lab: str, file: str = typer.Argument(..., help
 
 @app.command()
 def reset(ctx: typer.Context, lab: str) -> None:
-    """Delete the lab's namespace and cluster-scoped objects, and forget progress."""
+    """Delete the lab's namespace and cluster-scoped objects, and forget progress (killed verify runs of it go too)."""
     from runner.cluster.reset import leftovers
     from runner.runlock import holder
     c: Ctx = ctx.obj
@@ -319,6 +319,8 @@ def reset(ctx: typer.Context, lab: str) -> None:
     removed = sess.reset()
     c.store().clear(loaded.id)
     left = [] if c.workshop else leftovers(c.kube(), sess.namespace, sess.cluster_kinds())  # a learner's reset waits itself
+    if not c.workshop:
+        removed += _reset_killed_verify_runs(c, loaded)
     for r in removed:
         c.out.line(f"  removed {r}")
     for f in sess.cleanup_failures:
@@ -328,6 +330,19 @@ def reset(ctx: typer.Context, lab: str) -> None:
     c.out.flush_json({"lab": loaded.id, "namespace": sess.namespace, "removed": removed, "left": left,
                       "cleanup_failed": sess.cleanup_failures})
     raise typer.Exit(1 if left or sess.cleanup_failures else 0)
+
+
+def _reset_killed_verify_runs(c: Ctx, loaded: LoadedLab) -> list[str]:
+    """This learner's `kubelab verify` runs of the lab killed on this machine before their cleanup: their
+    namespaces (and the NodePort and volumes they hold) go too. A live run's, here or elsewhere, is never touched."""
+    from runner import verify_runs
+    from runner.engine import Session
+    learner = verify_runs.run_learner(c.learner)
+    removed = []
+    for ns in verify_runs.killed(loaded.id, learner):
+        removed += [f"{r} (a killed verify run's)" for r in Session(c.kube(), loaded, learner, namespace=ns).reset()]
+        verify_runs.forget(ns)
+    return removed
 
 
 @app.command()

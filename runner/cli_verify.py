@@ -58,8 +58,8 @@ def verify(ctx: typer.Context, labs: list[str] = typer.Argument(None, help="lab 
         from runner.workshop.verify import verify_labs as verify_workshop
         reports = verify_workshop(kube, start, c.learner, window, parallel, keep, on_step)
     else:
-        learner = f"verify-{c.learner}" if c.learner else "verify"   # lab-<id>-verify[-<learner>]-<run>
-        reports = verify_labs(kube, start, learner, window, parallel, keep, on_step)
+        from runner.verify_runs import run_learner
+        reports = verify_labs(kube, start, run_learner(c.learner), window, parallel, keep, on_step)
     verify_times.save({r.lab: r.seconds for r in reports if r.ok})
     given = {lab.id: i for i, lab in reversed(list(enumerate(loaded)))}
     reports.sort(key=lambda r: given[r.lab])     # reported in the order asked for

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from runner import verify_runs
 from runner.cluster.client import Kube
 from runner.cluster.reset import sweep
 from runner.engine import Outcome, Session, WaitFailed
@@ -16,6 +17,7 @@ from runner.loader import LoadedLab
 from runner.placeholders import namespace_for
 from runner.schema import Step
 from runner.settle import Settle
+from runner.verify_runs import RunMark
 
 # The must-fail phase: a check must keep failing until the step's objects are at rest and quiet
 # (runner/settle.py), at most this long (the ceiling catches what never settles).
@@ -150,8 +152,9 @@ class Cleanups:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
         self._runs: list[tuple[LabReport, Session, threading.Thread]] = []
+        self._marks: list[RunMark] = []
 
-    def start(self, report: LabReport, sess: Session) -> None:
+    def start(self, report: LabReport, sess: Session, mark: RunMark | None = None) -> None:
         def run() -> None:
             try:
                 report.reset = sess.start_reset()
@@ -162,6 +165,7 @@ class Cleanups:
         th = threading.Thread(target=run, daemon=True, name=f"reset-{report.namespace}")
         th.start()
         self._runs.append((report, sess, th))
+        self._marks += [mark] if mark else []
 
     def finish(self, timeout: float = SWEEP_TIMEOUT) -> dict[str, list[str]]:
         """Wait for every run's deletions to be issued, then until all is gone; a run with leftovers fails."""
@@ -173,6 +177,8 @@ class Cleanups:
             r.left = left.get(r.namespace, [])
             if r.left:
                 r.error = r.error or f"left behind after {timeout:.0f}s: {', '.join(r.left)}"
+        for m in self._marks:
+            m.release()
         return left
 
 
@@ -189,6 +195,7 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: f
     t0 = time.monotonic()
     sess = Session(kube, loaded, learner, namespace=run_namespace(loaded.id, learner))
     report = LabReport(loaded.id, sess.namespace)
+    run = verify_runs.mark(loaded.id, learner, sess.namespace)    # free once killed: `kubelab reset` then removes it
     try:
         sess.prepare()
         verify_steps(sess, report, window, on_step)
@@ -197,9 +204,9 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: f
     finally:
         sess.close()
         if keep:
-            pass
+            run.release()
         elif cleanups is not None:
-            cleanups.start(report, sess)
+            cleanups.start(report, sess, run)
         else:
             try:
                 report.reset = sess.reset(SWEEP_TIMEOUT)
@@ -207,6 +214,7 @@ def verify_lab(kube: Kube, loaded: LoadedLab, learner: str = "verify", window: f
                 report.error = report.error or f"reset failed: {describe_error(e)}"
             finally:
                 sess.close()
+                run.release()
     report.seconds = time.monotonic() - t0
     return report
 

@@ -56,7 +56,7 @@ def what_frees(ports: list[int], namespace: str, holders: dict[str, Holder], ser
             continue
         if h.lab and ns.startswith(f"lab-{h.lab}-verify"):
             said.append(f"{ns} ({h.port}, a `kubelab verify` run's; if none is running, it was killed: "
-                        f"`kubectl delete namespace {ns}`)")
+                        f"`kubelab reset {h.lab}` where it ran, with its --learner, or `kubectl delete namespace {ns}`)")
         elif h.lab:
             learner = ns.removeprefix(f"lab-{h.lab}").lstrip("-")
             said.append(f"{ns} ({h.port}: `kubelab{f' --learner {learner}' if learner else ''} reset {h.lab}`)")

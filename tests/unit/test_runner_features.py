@@ -219,7 +219,7 @@ def test_no_free_node_port_names_what_frees_each():
     assert "workshop learners wsc1 (the instructor frees them: `kubelab workshop down --roster FILE`" in text
     assert "lab-service-verify-wsc1" not in text         # named once, as the learner
     assert "lab-service-verify-f299af (30082, a `kubelab verify` run's; if none is running, it was killed: " \
-           "`kubectl delete namespace lab-service-verify-f299af`)" in text
+           "`kubelab reset service` where it ran, with its --learner, or `kubectl delete namespace lab-service-verify-f299af`)" in text
     assert "lab-service-ana (30083: `kubelab --learner ana reset service`)" in text
     assert "lab-service (30084: `kubelab reset service`)" in text
     assert "mine (30085: `kubectl annotate namespace mine kubelab.io/node-port-`)" in text
