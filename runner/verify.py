@@ -17,7 +17,6 @@ from runner.loader import LoadedLab
 from runner.placeholders import namespace_for
 from runner.schema import Step
 from runner.settle import Settle
-from runner.verify_runs import RunMark
 
 # The must-fail phase: a check must keep failing until the step's objects are at rest and quiet
 # (runner/settle.py), at most this long (the ceiling catches what never settles).
@@ -152,9 +151,9 @@ class Cleanups:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
         self._runs: list[tuple[LabReport, Session, threading.Thread]] = []
-        self._marks: list[RunMark] = []
+        self._marks: list[verify_runs.RunMark] = []
 
-    def start(self, report: LabReport, sess: Session, mark: RunMark | None = None) -> None:
+    def start(self, report: LabReport, sess: Session, mark: verify_runs.RunMark | None = None) -> None:
         def run() -> None:
             try:
                 report.reset = sess.start_reset()

@@ -11,8 +11,9 @@ import os
 from typing import Any, NamedTuple
 
 from runner.cluster.client import Kube, call
-from runner.cluster.objects import LAB_LABEL, LEARNER_LABEL
+from runner.cluster.objects import LAB_LABEL
 from runner.errors import KubelabError
+from runner.workshop.plan import LEARNER_LABEL
 
 ANNOTATION = "kubelab.io/node-port"
 
@@ -44,8 +45,8 @@ def pick(ports: list[int], namespace: str, claims: dict[str, int], services: lis
 
 
 def what_frees(ports: list[int], namespace: str, holders: dict[str, Holder], services: dict[int, str]) -> str:
-    """The error when no port is left (pure): who holds each port and the command that frees it, so the learner
-    or the instructor can act (a killed verify run's namespace is not freed by `kubelab reset`)."""
+    """The error when no port is left (pure): who holds each port and the command that frees it (each kind of
+    holder is freed by another: a workshop learner by the instructor, a killed verify run, a lab by its reset)."""
     said = []
     workshop = sorted({h.workshop_learner for h in holders.values() if h.workshop_learner})
     if workshop:

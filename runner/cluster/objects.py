@@ -15,7 +15,6 @@ from runner.schema import ApplySpec, PatchSpec, Target
 FIELD_MANAGER = "kubelab"
 LAB_LABEL = "kubelab.io/lab"
 NS_LABEL = "kubelab.io/namespace"
-LEARNER_LABEL = "kubelab.io/learner"      # a workshop learner's namespace (runner/workshop/plan.py)
 
 
 class Written(NamedTuple):

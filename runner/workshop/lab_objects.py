@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from runner.cluster.objects import LEARNER_LABEL
 from runner.workshop.needs import LabNeeds
-from runner.workshop.plan import MANAGED_BY, SA_NAME, LearnerPlan
+from runner.workshop.plan import LEARNER_LABEL, MANAGED_BY, SA_NAME, LearnerPlan
 
 # (apiVersion, kind) -> (API group, resource plural), from the cluster's discovery
 Resolve = Callable[[str, str], tuple[str, str]]

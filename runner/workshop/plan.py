@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.cluster.objects import LEARNER_LABEL
 from runner.placeholders import namespace_for
 
 MANAGED_BY = "kubelab-workshop"
+LEARNER_LABEL = "kubelab.io/learner"
 SA_NAME = "learner"
 READER_ROLE = "kubelab-workshop-reader"
 # Learner pods may not reach the node (hostPath, privileged, host network or ports): that would lift every fence.

@@ -14,13 +14,13 @@ from kubernetes import client
 from runner import accessors as k8s
 from runner.cluster import nodeports
 from runner.cluster.client import Kube, call
-from runner.cluster.objects import LEARNER_LABEL, NS_LABEL
+from runner.cluster.objects import NS_LABEL
 from runner.errors import NotFound
 from runner.loader import LoadedLab
 from runner.workshop.admission import admission_objects
 from runner.workshop.lab_objects import add_needs
 from runner.workshop.needs import LabNeeds, lab_needs
-from runner.workshop.plan import MANAGED_BY, SA_NAME, LearnerPlan, kubeconfig, plan, shared_objects
+from runner.workshop.plan import LEARNER_LABEL, MANAGED_BY, SA_NAME, LearnerPlan, kubeconfig, plan, shared_objects
 
 FIELD_MANAGER = "kubelab-workshop"
 MANAGED = f"app.kubernetes.io/managed-by={MANAGED_BY}"

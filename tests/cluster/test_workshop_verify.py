@@ -18,9 +18,9 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from runner.cluster.client import connect
-from runner.cluster.objects import LEARNER_LABEL
 from runner.loader import load_all
 from runner.workshop.needs import lab_needs
+from runner.workshop.plan import LEARNER_LABEL
 
 KUBELAB = [sys.executable, "-m", "runner.cli"]
 VERIFY_TIMEOUT = 30 * 60
