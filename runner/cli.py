@@ -320,7 +320,8 @@ def reset(ctx: typer.Context, lab: str) -> None:
     c.store().clear(loaded.id)
     left = [] if c.workshop else leftovers(c.kube(), sess.namespace, sess.cluster_kinds())  # a learner's reset waits itself
     if not c.workshop:
-        removed += _reset_killed_verify_runs(c, loaded)
+        from runner.verify_runs import reset_killed, run_learner
+        removed += reset_killed(c.kube(), loaded, run_learner(c.learner))
     for r in removed:
         c.out.line(f"  removed {r}")
     for f in sess.cleanup_failures:
@@ -330,19 +331,6 @@ def reset(ctx: typer.Context, lab: str) -> None:
     c.out.flush_json({"lab": loaded.id, "namespace": sess.namespace, "removed": removed, "left": left,
                       "cleanup_failed": sess.cleanup_failures})
     raise typer.Exit(1 if left or sess.cleanup_failures else 0)
-
-
-def _reset_killed_verify_runs(c: Ctx, loaded: LoadedLab) -> list[str]:
-    """This learner's `kubelab verify` runs of the lab killed on this machine before their cleanup: their
-    namespaces (and the NodePort and volumes they hold) go too. A live run's, here or elsewhere, is never touched."""
-    from runner import verify_runs
-    from runner.engine import Session
-    learner = verify_runs.run_learner(c.learner)
-    removed = []
-    for ns in verify_runs.killed(loaded.id, learner):
-        removed += [f"{r} (a killed verify run's)" for r in Session(c.kube(), loaded, learner, namespace=ns).reset()]
-        verify_runs.forget(ns)
-    return removed
 
 
 @app.command()

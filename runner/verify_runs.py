@@ -10,8 +10,13 @@ import fcntl
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.progress import state_dir
+
+if TYPE_CHECKING:
+    from runner.cluster.client import Kube
+    from runner.loader import LoadedLab
 
 
 def run_learner(learner: str | None) -> str:
@@ -73,3 +78,14 @@ def killed(lab_id: str, learner: str, directory: Path | None = None) -> list[str
 def forget(namespace: str, directory: Path | None = None) -> None:
     """The killed run's namespace was reset."""
     (_dir(directory) / f"{namespace}.json").unlink(missing_ok=True)
+
+
+def reset_killed(kube: Kube, loaded: LoadedLab, learner: str) -> list[str]:
+    """Reset the namespaces of this learner's killed verify runs of the lab (cluster-scoped objects too), as
+    `kubelab reset` resets a lab; what was removed."""
+    from runner.engine import Session
+    removed = []
+    for ns in killed(loaded.id, learner):
+        removed += [f"{r} (a killed verify run's)" for r in Session(kube, loaded, learner, namespace=ns).reset()]
+        forget(ns)
+    return removed
