@@ -83,7 +83,7 @@ def evaluate(spec: HttpSpec, r: HttpResponse) -> Result:
     where = f"{spec.method} {spec.url}" + (f" (Host: {spec.host})" if spec.host else "") + f" from {spec.from_}"
     bad = problems(spec, r)
     if bad:
-        return Result.failed(f"{where}: {bad[0]}", bad)
+        return Result(False, f"{where}: {bad[0]}", bad, unobserved=r.lost is not None)
     if spec.no_answer is not None:
         return Result.passed(f"{where}: no answer ({NO_RESPONSE_WORDS[r.failure or 'error']}), as expected")
     return Result.passed(f"{where}: {r.status}" + (" (certificate as expected)" if spec.tls else ""))

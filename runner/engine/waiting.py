@@ -9,7 +9,7 @@ from typing import Any
 
 from runner import activity
 from runner.checks import hpa_state
-from runner.checks.base import Result
+from runner.checks.base import Result, prefer_observed
 from runner.cluster import explain
 from runner.cluster.client import api_budget
 from runner.cluster.informer import Informer
@@ -73,10 +73,12 @@ class Waiting(Observing):
         start = time.monotonic()
         deadline = start + timeout
         last_change[0] = start
+        observed: list[Result | None] = [None] * len(checks)
         try:
             while True:
                 trigger.clear()
                 results = [self.evaluate(c) for c in checks]
+                observed = [o if r.unobserved else r for r, o in zip(results, observed)]
                 now = time.monotonic()
                 remaining = deadline - now
                 q = quiet
@@ -93,7 +95,7 @@ class Waiting(Observing):
                 # a pod still being created, pulled, started or deleted: a busy node is slow, not done
                 busy = busy or (calm and pods is not None and activity.any_starting(pods.objects(), time.time()))
                 if done(results) or remaining <= 0 or (calm and not busy) or any(r.fatal for r in results):
-                    return results
+                    return prefer_observed(results, observed)
                 wake = remaining if q is None or busy else min(remaining, last_change[0] + q - now)
                 if wake_in is not None:
                     wake = min(wake, wake_in())

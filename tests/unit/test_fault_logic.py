@@ -104,6 +104,20 @@ def test_a_lost_sample_is_neither_a_failed_request_nor_an_expected_no_answer():
     assert not http_check.evaluate(REFUSED, no_pod(Target(kind="Pod", name="prober"), "ns", [])).ok
 
 
+def test_a_check_whose_last_try_took_no_sample_reports_its_last_real_failure():
+    from runner.checks.base import Result, prefer_observed
+    refused = http_check.evaluate(HTTP, HttpResponse(None, error="Connection refused"))
+    lost = http_check.evaluate(HTTP, HttpResponse(None, error="x", lost="exec in frontend gave no exit status in time"))
+    assert lost.unobserved and not refused.unobserved
+    (r,) = prefer_observed([lost], [refused])
+    assert not r.ok and "connection refused" in r.summary, r.summary
+    assert r.details[-1] == f"the last try took no sample: {lost.summary}"
+    assert prefer_observed([lost], [None]) == [lost]                   # nothing else seen: say what happened
+    ok = Result.passed("up")
+    assert prefer_observed([lost], [ok]) == [lost]                     # a pass before is no cause to report
+    assert prefer_observed([refused], [refused]) == [refused]
+
+
 def test_the_client_pod_request_whose_exec_broke_is_lost(monkeypatch):
     from runner.cluster import probes
     from runner.errors import ExecChannelLost
