@@ -79,8 +79,8 @@ def _holders(kube: Kube) -> dict[str, Holder]:
     return out
 
 
-def _claims(kube: Kube) -> dict[str, int]:
-    return {ns: h.port for ns, h in _holders(kube).items()}
+def _ports_of(holders: dict[str, Holder]) -> dict[str, int]:
+    return {ns: h.port for ns, h in holders.items()}
 
 
 def _service_ports(kube: Kube) -> dict[tuple[str, int], str]:
@@ -107,7 +107,7 @@ def claim(kube: Kube, namespace: str) -> int:
     ports = port_range()
     for _ in range(len(ports) + 1):
         holders, services = _holders(kube), _service_ports(kube)
-        claims = {ns: h.port for ns, h in holders.items()}
+        claims = _ports_of(holders)
         port = pick(ports, namespace, claims, list(services))
         if port is None:
             raise NoFreePort(what_frees(ports, namespace, holders,
@@ -115,7 +115,7 @@ def claim(kube: Kube, namespace: str) -> int:
         if claims.get(namespace) != port:
             body: dict[str, Any] = {"metadata": {"annotations": {ANNOTATION: str(port)}}}
             call(kube.core.patch_namespace, namespace, body)
-        rivals = sorted(ns for ns, p in _claims(kube).items() if p == port)
+        rivals = sorted(ns for ns, p in _ports_of(_holders(kube)).items() if p == port)
         if rivals and rivals[0] == namespace:
             return port
         call(kube.core.patch_namespace, namespace, {"metadata": {"annotations": {ANNOTATION: None}}})

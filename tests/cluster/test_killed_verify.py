@@ -12,14 +12,16 @@ from pathlib import Path
 
 from kubernetes import client
 
+from runner.cluster.nodeports import ANNOTATION
+from runner.cluster.objects import LAB_LABEL
+
 KUBELAB = [sys.executable, "-m", "runner.cli", "--plain"]
-ANNOTATION = "kubelab.io/node-port"
 
 
 def _claimed_runs(core: client.CoreV1Api, prefix: str) -> dict[str, str]:
     """The run namespaces with this prefix that are not being deleted, and the NodePort each claimed."""
     return {ns.metadata.name: (ns.metadata.annotations or {}).get(ANNOTATION, "")
-            for ns in core.list_namespace(label_selector="kubelab.io/lab=service").items
+            for ns in core.list_namespace(label_selector=f"{LAB_LABEL}=service").items
             if ns.metadata.name.startswith(prefix) and not ns.metadata.deletion_timestamp}
 
 
